@@ -1,0 +1,236 @@
+"""The abstract syntax tree: small immutable nodes that remember where they came from.
+
+`pos` is the 0-based code-point offset of the node's token in the source;
+`depth` is the node's nesting depth (a leaf is 1), kept for the depth limit.
+Macros are expanded by the parser into dedicated nodes (`Has`, `Comprehension`,
+`Bind`) so the compiler can give each its own efficient loop.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "Node",
+    "Literal",
+    "Ident",
+    "Select",
+    "Index",
+    "Call",
+    "ListLit",
+    "MapLit",
+    "Struct",
+    "Cond",
+    "And",
+    "Or",
+    "Has",
+    "Comprehension",
+    "Bind",
+]
+
+
+class Node:
+    __slots__ = ("pos", "depth")
+    pos: int
+    depth: int
+
+    def children(self) -> tuple["Node", ...]:
+        return ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _init(self, pos: int, **fields: Any) -> None:
+        for key, value in fields.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "pos", pos)
+        kids = self.children()
+        object.__setattr__(self, "depth", 1 + max((k.depth for k in kids), default=0))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for cls in type(self).__mro__
+            for name in getattr(cls, "__slots__", ())
+            if name not in ("pos", "depth")
+        )
+        return f"{type(self).__name__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return False
+        return all(
+            getattr(self, n) == getattr(other, n)
+            for cls in type(self).__mro__
+            for n in getattr(cls, "__slots__", ())
+            if n not in ("pos", "depth")
+        )
+
+    __hash__ = object.__hash__
+
+
+class Literal(Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any, pos: int) -> None:
+        self._init(pos, value=value)
+
+
+class Ident(Node):
+    """A name; `absolute` for a leading dot (`.y`), which skips local scopes and the container."""
+
+    __slots__ = ("name", "absolute")
+
+    def __init__(self, name: str, pos: int, absolute: bool = False) -> None:
+        self._init(pos, name=name, absolute=absolute)
+
+
+class Select(Node):
+    __slots__ = ("operand", "field", "optional")
+
+    def __init__(self, operand: Node, field: str, pos: int, optional: bool = False) -> None:
+        self._init(pos, operand=operand, field=field, optional=optional)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+class Index(Node):
+    __slots__ = ("operand", "index", "optional")
+
+    def __init__(self, operand: Node, index: Node, pos: int, optional: bool = False) -> None:
+        self._init(pos, operand=operand, index=index, optional=optional)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand, self.index)
+
+
+class Call(Node):
+    """A function or operator call; operators use CEL's names (`_+_`, `!_`, `@in`)."""
+
+    __slots__ = ("function", "args", "target", "absolute")
+
+    def __init__(
+        self,
+        function: str,
+        args: tuple[Node, ...],
+        pos: int,
+        target: Node | None = None,
+        absolute: bool = False,
+    ) -> None:
+        self._init(pos, function=function, args=tuple(args), target=target, absolute=absolute)
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args if self.target is None else (self.target, *self.args)
+
+
+class ListLit(Node):
+    """`optional` holds the indices of `?x` elements."""
+
+    __slots__ = ("elements", "optional")
+
+    def __init__(self, elements: tuple[Node, ...], pos: int, optional: frozenset[int] = frozenset()) -> None:
+        self._init(pos, elements=tuple(elements), optional=frozenset(optional))
+
+    def children(self) -> tuple[Node, ...]:
+        return self.elements
+
+
+class MapLit(Node):
+    """`entries` are (key, value, is_optional) triples."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: tuple[tuple[Node, Node, bool], ...], pos: int) -> None:
+        self._init(pos, entries=tuple(entries))
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(n for k, v, _ in self.entries for n in (k, v))
+
+
+class Struct(Node):
+    """A message construction `pkg.Type{field: value}`; celprice has no message types."""
+
+    __slots__ = ("type_name", "fields")
+
+    def __init__(self, type_name: str, fields: tuple[tuple[str, Node, bool], ...], pos: int) -> None:
+        self._init(pos, type_name=type_name, fields=tuple(fields))
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(v for _, v, _ in self.fields)
+
+
+class Cond(Node):
+    __slots__ = ("cond", "then", "otherwise")
+
+    def __init__(self, cond: Node, then: Node, otherwise: Node, pos: int) -> None:
+        self._init(pos, cond=cond, then=then, otherwise=otherwise)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.cond, self.then, self.otherwise)
+
+
+class And(Node):
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Node, right: Node, pos: int) -> None:
+        self._init(pos, left=left, right=right)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+class Or(And):
+    __slots__ = ()
+
+
+class Has(Node):
+    """`has(operand.field)`: tests presence of a map key (or a field)."""
+
+    __slots__ = ("operand", "field")
+
+    def __init__(self, operand: Node, field: str, pos: int) -> None:
+        self._init(pos, operand=operand, field=field)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+class Comprehension(Node):
+    """An expanded iteration macro.
+
+    kind is one of all, exists, exists_one, map, filter, transform_list,
+    transform_map, transform_map_entry. `var2` is the value variable of the
+    two-variable forms (then `var` is the index or key); `predicate` is the
+    filter of `map(x, p, t)` and of the 4-argument transforms.
+    """
+
+    __slots__ = ("kind", "range", "var", "var2", "predicate", "body")
+
+    def __init__(
+        self,
+        kind: str,
+        range: Node,
+        var: str,
+        var2: str | None,
+        predicate: Node | None,
+        body: Node,
+        pos: int,
+    ) -> None:
+        self._init(pos, kind=kind, range=range, var=var, var2=var2, predicate=predicate, body=body)
+
+    def children(self) -> tuple[Node, ...]:
+        if self.predicate is None:
+            return (self.range, self.body)
+        return (self.range, self.predicate, self.body)
+
+
+class Bind(Node):
+    """`cel.bind(var, init, body)`."""
+
+    __slots__ = ("var", "init", "body")
+
+    def __init__(self, var: str, init: Node, body: Node, pos: int) -> None:
+        self._init(pos, var=var, init=init, body=body)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.init, self.body)

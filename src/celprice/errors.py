@@ -1,0 +1,116 @@
+"""celprice's error types.
+
+Every failure that reaches a caller is one of these; Python exceptions raised
+inside the engine are converted at the boundary.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "CELError",
+    "CELSyntaxError",
+    "CELCheckError",
+    "CELEvaluationError",
+    "CELLimitError",
+    "NoSuchOverload",
+    "format_snippet",
+    "line_column",
+]
+
+
+def line_column(source: str, offset: int) -> tuple[int, int]:
+    """1-based line and column (in code points) of a 0-based offset."""
+    if offset < 0:
+        offset = 0
+    line = source.count("\n", 0, offset) + 1
+    start = source.rfind("\n", 0, offset) + 1
+    return line, offset - start + 1
+
+
+def format_snippet(source: str, line: int, column: int) -> str:
+    """The two caret lines the reference implementation prints under an error."""
+    lines = source.split("\n")
+    if not 1 <= line <= len(lines):
+        return ""
+    text = lines[line - 1]
+    return f" | {text}\n | {'.' * (column - 1)}^"
+
+
+class CELError(Exception):
+    """Base class of every error celprice raises."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Located(CELError):
+    """An error that may know where in the source it happened."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        offset: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.source = source
+        self.offset = offset
+
+    @property
+    def line(self) -> int | None:
+        if self.source is None or self.offset is None:
+            return None
+        return line_column(self.source, self.offset)[0]
+
+    @property
+    def column(self) -> int | None:
+        if self.source is None or self.offset is None:
+            return None
+        return line_column(self.source, self.offset)[1]
+
+    @property
+    def snippet(self) -> str:
+        if self.source is None or self.offset is None:
+            return ""
+        line, column = line_column(self.source, self.offset)
+        return format_snippet(self.source, line, column)
+
+    def located(self) -> str:
+        """`<line>:<column>: <message>`, or the bare message without a position."""
+        if self.line is None:
+            return self.message
+        return f"{self.line}:{self.column}: {self.message}"
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        text = f"ERROR: <input>:{self.located()}"
+        snippet = self.snippet
+        return f"{text}\n{snippet}" if snippet else text
+
+
+class CELSyntaxError(_Located):
+    """The source is not valid CEL (or breaks a parse-time limit)."""
+
+
+class CELCheckError(CELError):
+    """Static checking found problems; `problems` lists each located error."""
+
+    def __init__(self, problems: list[CELSyntaxError | _Located]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CELEvaluationError(_Located):
+    """Evaluation failed: the CEL error value that reached the top."""
+
+
+class CELLimitError(CELEvaluationError):
+    """Evaluation exceeded a configured limit (cost, size, time, depth)."""
+
+
+class NoSuchOverload(CELEvaluationError):
+    """No overload of a function accepts the runtime argument types."""
