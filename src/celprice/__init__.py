@@ -1,2 +1,41 @@
-"""celprice: a fast, safe, conformant CEL engine, and a pricing-formula evaluator."""
+"""celprice: a fast, safe, conformant CEL engine, and a pricing-formula evaluator.
+
+    >>> import celprice
+    >>> celprice.compile("prices.per_image * 2").evaluate({"prices": {"per_image": 200000}})
+    400000
+"""
+from .env import Environment, Function, Limits, Overload
+from .errors import (
+    CELCheckError,
+    CELError,
+    CELEvaluationError,
+    CELLimitError,
+    CELSyntaxError,
+)
+from .program import Program, compile, evaluate
+from .values import Duration, ErrorValue, Map, Optional, Timestamp, Type, UInt
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "compile",
+    "evaluate",
+    "Program",
+    "Environment",
+    "Function",
+    "Overload",
+    "Limits",
+    "CELError",
+    "CELSyntaxError",
+    "CELCheckError",
+    "CELEvaluationError",
+    "CELLimitError",
+    "UInt",
+    "Timestamp",
+    "Duration",
+    "Type",
+    "Optional",
+    "Map",
+    "ErrorValue",
+    "__version__",
+]

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import ast
 from .errors import CELSyntaxError
-from .values import INT64_MAX, UINT64_MAX, UInt
+from .values import INT64_MAX, INT64_MIN, UINT64_MAX, UInt
 
 __all__ = ["parse", "RESERVED", "MAX_SOURCE_LENGTH", "MAX_DEPTH"]
 
@@ -257,7 +257,9 @@ class _Callbacks:
     def negs(self, c: list) -> ast.Node:
         node = c[-1]
         minuses = c[:-1]
-        if type(node) in (ast.Literal, Int64Boundary) and type(node.value) in (int, float):
+        if type(node) is Int64Boundary or (
+            type(node) is ast.Literal and type(node.value) in (int, float) and node.value != INT64_MIN
+        ):
             # Fold the innermost minus into a numeric literal; this is what
             # makes -9223372036854775808 a valid int literal.
             node = ast.Literal(-node.value, minuses[-1].start_pos)
@@ -273,7 +275,8 @@ class _Callbacks:
         return ast.Select(c[0], c[2], c[1].start_pos, optional=True)
 
     def ident_or_kw(self, c: list) -> str:
-        return str(c[0])
+        text = str(c[0])
+        return text[1:-1] if text[0] == "`" else text
 
     def member_call(self, c: list) -> ast.Node:
         target, name, args = c[0], c[2], tuple(c[4] or ())
@@ -352,8 +355,8 @@ class _Callbacks:
 
     def field(self, c: list) -> tuple:
         if len(c) == 4:
-            return (str(c[1]), c[3], True)
-        return (str(c[0]), c[2], False)
+            return (str(c[1]).strip("`"), c[3], True)
+        return (str(c[0]).strip("`"), c[2], False)
 
     def args(self, c: list) -> list:
         return [x for x in c if isinstance(x, ast.Node)]
@@ -438,6 +441,7 @@ _TOKEN_NAMES = {
     "STRING": "a string",
     "RAW_STRING": "a string",
     "IDENT": "an identifier",
+    "QUOTED_IDENT": "a quoted field name",
     "$END": "end of input",
 }
 

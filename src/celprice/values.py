@@ -322,6 +322,10 @@ class Map(Mapping):
     def __getitem__(self, key: Any) -> Any:
         return self._data[_store_key(key)][1]
 
+    def _set(self, key: Any, value: Any) -> None:
+        # Only while a map literal is being built, before anyone else sees it.
+        self._data[_store_key(key)] = (key, value)
+
     def __contains__(self, key: object) -> bool:
         return _store_key(key) in self._data
 

@@ -1,0 +1,795 @@
+"""AST to closures.
+
+Every node becomes a Python function of one argument, the activation (a
+mapping of variable names to values), and returns a CEL value or raises
+CELEvaluationError. Constant sub-expressions are evaluated once here.
+
+Local variables (comprehension and cel.bind variables) live in a private
+copy of the activation under the key "@name", so they can never clash with
+the caller's names; that copy also carries the evaluation budget under
+"@ctx". Programs that need neither read the caller's mapping directly.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import ast
+from .env import Environment, Limits
+from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError
+from .parser import Int64Boundary
+from .stdlib import operators as ops
+from .stdlib.optionals import is_zero_value
+from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
+
+__all__ = ["compile_ast", "Compiled", "Budget", "CTX", "adapt", "estimate_cost"]
+
+Code = Callable[[Any], Any]
+CTX = "@ctx"
+_MISSING = object()
+
+# Functions whose results can be large: their sizes are checked and charged.
+BUILDERS = frozenset(
+    {"_+_", "replace", "join", "split", "format", "strings.quote", "upperAscii", "lowerAscii",
+     "reverse", "base64.encode", "base64.decode", "string", "bytes", "substring", "trim"}
+)
+
+
+class Budget:
+    """The evaluation's remaining cost, and its deadline."""
+
+    __slots__ = ("left", "mark", "limits", "deadline")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.left = limits.max_cost
+        self.deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
+        self.mark = self._next_mark()
+
+    def _next_mark(self) -> int:
+        # Below `mark` the loop calls tick(): at 0 (over budget), or every
+        # 1,000 units when there is a deadline to look at.
+        return 0 if self.deadline is None else max(self.left - 1000, 0)
+
+    def tick(self) -> None:
+        if self.left < 0:
+            raise CELLimitError(
+                f"evaluation cost exceeds the limit of {self.limits.max_cost} (max_cost)"
+            )
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise CELLimitError(
+                f"evaluation took longer than the limit of {self.limits.timeout} seconds (timeout)"
+            )
+        self.mark = self._next_mark()
+
+    def charge(self, units: int) -> None:
+        self.left -= units
+        if self.left < self.mark:
+            self.tick()
+
+
+def _raise_error_value(v: ErrorValue) -> Any:
+    e = v.error
+    raise type(e)(e.message)
+
+
+def _check_int(v: int) -> int:
+    if INT64_MIN <= v <= INT64_MAX:
+        return v
+    raise CELEvaluationError(f"integer {v} is out of the int64 range")
+
+
+_ADAPT: dict[type, Callable[[Any], Any]] = {
+    int: _check_int,
+    datetime: Timestamp.from_datetime,
+    timedelta: Duration.from_timedelta,
+    ErrorValue: _raise_error_value,
+    bytearray: bytes,
+}
+
+
+def adapt(v: Any) -> Any:
+    """A value read from the caller's data, as a CEL value (or the error it stands for)."""
+    f = _ADAPT.get(type(v))
+    return v if f is None else f(v)
+
+
+class _Const:
+    """A compile-time constant (kept apart from closures for folding)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _code(c: Any) -> Code:
+    if type(c) is _Const:
+        value = c.value
+        return lambda a: value
+    return c
+
+
+def _undeclared(name: str, container: str) -> CELEvaluationError:
+    where = f" (in container '{container}')" if container else ""
+    return CELEvaluationError(f"undeclared reference to '{name}'{where}")
+
+
+def _no_such_field(value: Any, field: str) -> CELEvaluationError:
+    from .values import type_name
+
+    return CELEvaluationError(f"type '{type_name(value)}' does not support field selection (field '{field}')")
+
+
+def select_value(v: Any, field: str) -> Any:
+    """`v.field` on a CEL value (maps and optionals; messages do not exist here)."""
+    if type(v) is dict:
+        try:
+            r = v[field]
+        except KeyError:
+            raise CELEvaluationError(f"no such key: '{field}'") from None
+    elif isinstance(v, Mapping):
+        r = ops.map_get(v, field)
+    elif type(v) is Optional:
+        return select_optional(v, field)
+    else:
+        raise _no_such_field(v, field)
+    f = _ADAPT.get(type(r))
+    return r if f is None else f(r)
+
+
+def select_optional(v: Any, field: str) -> Optional:
+    """`v.?field`: optional.none() when the key is absent."""
+    if type(v) is Optional:
+        if not v.has_value():
+            return v
+        v = v.value()
+    if isinstance(v, Mapping):
+        found, r = ops._lookup(v, field)
+        return Optional.of(adapt(r)) if found else Optional.none()
+    raise _no_such_field(v, field)
+
+
+def has_field(v: Any, field: str) -> bool:
+    if type(v) is Optional:
+        if not v.has_value():
+            return False
+        v = v.value()
+    if isinstance(v, Mapping):
+        return ops.map_has(v, field)
+    raise _no_such_field(v, field)
+
+
+def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
+    if e.offset is None:
+        e.offset = pos
+    return e
+
+
+def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
+    if isinstance(e, RecursionError):
+        err: CELEvaluationError = CELLimitError("expression nests too deeply to evaluate")
+    else:
+        err = CELEvaluationError(f"{name}: {type(e).__name__}: {e}")
+    err.offset = pos
+    return err
+
+
+class Compiled:
+    """The result of compiling an AST: the root closure and what evaluation needs."""
+
+    __slots__ = ("root", "needs_scope", "constant")
+
+    def __init__(self, root: Code, needs_scope: bool, constant: Any = _MISSING) -> None:
+        self.root = root
+        self.needs_scope = needs_scope
+        self.constant = constant
+
+
+def compile_ast(node: ast.Node, env: Environment, source: str) -> Compiled:
+    c = _Compiler(env, source)
+    result = c.compile(node, frozenset())
+    if c.errors:
+        raise CELCheckError(c.errors)
+    if type(result) is _Const:
+        return Compiled(_code(result), False, result.value)
+    return Compiled(result, c.needs_scope)
+
+
+class _Compiler:
+    def __init__(self, env: Environment, source: str) -> None:
+        self.env = env
+        self.source = source
+        self.limits = env.limits
+        self.static = env.declares_variables
+        self.needs_scope = False
+        self.errors: list[CELSyntaxError] = []
+        container = env.container
+        prefixes = [""]
+        if container:
+            parts = container.split(".")
+            prefixes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
+        self.prefixes = prefixes
+
+    def error(self, message: str, pos: int) -> _Const:
+        self.errors.append(CELSyntaxError(message, source=self.source, offset=pos))
+        return _Const(None)
+
+    # --- dispatch -----------------------------------------------------------------
+
+    def compile(self, node: ast.Node, scope: frozenset) -> Any:
+        method = getattr(self, "c_" + type(node).__name__)
+        return method(node, scope)
+
+    def code(self, node: ast.Node, scope: frozenset) -> Code:
+        return _code(self.compile(node, scope))
+
+    def fold(self, fn: Code, parts: list[Any]) -> Any:
+        """Evaluate now when every part is constant and evaluation succeeds."""
+        if all(type(p) is _Const for p in parts):
+            try:
+                return _Const(fn({}))
+            except CELEvaluationError:
+                return fn
+        return fn
+
+    # --- leaves -------------------------------------------------------------------
+
+    def c_Literal(self, node: ast.Literal, scope: frozenset) -> Any:
+        return _Const(node.value)
+
+    def c_Int64Boundary(self, node: ast.Literal, scope: frozenset) -> Any:
+        return self.error(f"Syntax error: invalid int literal '{node.value}'", node.pos)
+
+    def c_Ident(self, node: ast.Ident, scope: frozenset) -> Any:
+        return self.resolve([node.name], node, scope, node.absolute)
+
+    def resolve(self, parts: list[str], node: ast.Node, scope: frozenset, absolute: bool) -> Any:
+        """A name, possibly qualified (`a.b.c`), as a local, a variable or a type."""
+        pos = node.pos
+        if not absolute and parts[0] in scope:
+            return self.selects(self.local(parts[0], pos), parts[1:], pos)
+        prefixes = [""] if absolute else self.prefixes
+        candidates = []  # (variable name, remaining fields), longest name first
+        for n in range(len(parts), 0, -1):
+            for prefix in prefixes:
+                candidates.append((prefix + ".".join(parts[:n]), parts[n:]))
+        if self.static:
+            for name, rest in candidates:
+                if name in self.env.variables:
+                    return self.selects(self.variable(name, pos), rest, pos)
+        for name, rest in candidates:
+            if not rest and name in TYPES and (self.static or name not in ("dyn",)):
+                return _Const(TYPES[name])
+        if self.static:
+            shown = ".".join(parts)
+            where = f" (in container '{self.env.container}')" if self.env.container else ""
+            return self.error(f"undeclared reference to '{shown}'{where}", pos)
+        if len(candidates) == 1:
+            return self.variable(parts[0], pos)
+        return self.dynamic_lookup(candidates, parts, pos)
+
+    def local(self, name: str, pos: int) -> Code:
+        key = "@" + name
+        return lambda a: a[key]
+
+    def variable(self, name: str, pos: int) -> Code:
+        container = self.env.container
+        adapt_get = _ADAPT.get
+
+        def read(a: Any) -> Any:
+            try:
+                v = a[name]
+            except KeyError:
+                raise _located(_undeclared(name, container), pos) from None
+            f = adapt_get(type(v))
+            return v if f is None else f(v)
+
+        return read
+
+    def dynamic_lookup(self, candidates: list[tuple[str, list[str]]], parts: list[str], pos: int) -> Code:
+        container = self.env.container
+        type_value = TYPES.get(".".join(parts))
+        steps = [(name, tuple(rest)) for name, rest in candidates]
+
+        def lookup(a: Any) -> Any:
+            for name, rest in steps:
+                if name in a:
+                    v = adapt(a[name])
+                    for f in rest:
+                        v = select_value(v, f)
+                    return v
+            if type_value is not None:
+                return type_value
+            raise _located(_undeclared(parts[0], container), pos)
+
+        return lookup
+
+    def selects(self, base: Any, fields: list[str], pos: int) -> Any:
+        for f in fields:
+            base = self.select(base, f, pos)
+        return base
+
+    def select(self, operand: Any, field: str, pos: int) -> Any:
+        if type(operand) is _Const:
+            fn = self.select(_code(operand), field, pos)
+            return self.fold(fn, [operand])
+
+        def sel(a: Any) -> Any:
+            v = operand(a)
+            if type(v) is dict:
+                try:
+                    r = v[field]
+                except KeyError:
+                    raise _located(CELEvaluationError(f"no such key: '{field}'"), pos) from None
+                t = type(r)
+                if t is str or t is float or t is dict or t is list or t is bool:
+                    return r
+                f = _ADAPT.get(t)
+                return r if f is None else f(r)
+            try:
+                return select_value(v, field)
+            except CELEvaluationError as e:
+                raise _located(e, pos)
+
+        return sel
+
+    # --- selection, indexing ----------------------------------------------------------
+
+    def c_Select(self, node: ast.Select, scope: frozenset) -> Any:
+        if not node.optional:
+            chain: list[str] = []
+            root: ast.Node = node
+            while type(root) is ast.Select and not root.optional:
+                chain.append(root.field)
+                root = root.operand
+            if type(root) is ast.Ident:
+                parts = [root.name, *reversed(chain)]
+                return self.resolve(parts, root, scope, root.absolute)
+            return self.select(self.compile(node.operand, scope), node.field, node.pos)
+        operand = self.compile(node.operand, scope)
+        inner = _code(operand)
+        field, pos = node.field, node.pos
+
+        def opt_select(a: Any) -> Any:
+            try:
+                return select_optional(inner(a), field)
+            except CELEvaluationError as e:
+                raise _located(e, pos)
+
+        return self.fold(opt_select, [operand])
+
+    def c_Index(self, node: ast.Index, scope: frozenset) -> Any:
+        operand = self.compile(node.operand, scope)
+        key = self.compile(node.index, scope)
+        o, k, pos = _code(operand), _code(key), node.pos
+        if node.optional:
+            def opt_index(a: Any) -> Any:
+                try:
+                    return ops.optional_index(o(a), k(a))
+                except CELEvaluationError as e:
+                    raise _located(e, pos)
+
+            return self.fold(opt_index, [operand, key])
+        index = ops.index
+        adapt_get = _ADAPT.get
+
+        def idx(a: Any) -> Any:
+            try:
+                r = index(o(a), k(a))
+            except CELEvaluationError as e:
+                raise _located(e, pos)
+            f = adapt_get(type(r))
+            return r if f is None else f(r)
+
+        return self.fold(idx, [operand, key])
+
+    def c_Has(self, node: ast.Has, scope: frozenset) -> Any:
+        operand = self.compile(node.operand, scope)
+        o, field, pos = _code(operand), node.field, node.pos
+
+        def has(a: Any) -> bool:
+            try:
+                return has_field(o(a), field)
+            except CELEvaluationError as e:
+                raise _located(e, pos)
+
+        return self.fold(has, [operand])
+
+    # --- logic ----------------------------------------------------------------------
+
+    def c_And(self, node: ast.And, scope: frozenset) -> Any:
+        return self.logic(node, scope, stop=False)
+
+    def c_Or(self, node: ast.Or, scope: frozenset) -> Any:
+        return self.logic(node, scope, stop=True)
+
+    def logic(self, node: ast.And, scope: frozenset, stop: bool) -> Any:
+        """`&&` (stop=False) and `||` (stop=True): a deciding value on either side wins over errors."""
+        left = self.compile(node.left, scope)
+        right = self.compile(node.right, scope)
+        if type(left) is _Const and left.value is stop:
+            return _Const(stop)
+        lf, rf, pos = _code(left), _code(right), node.pos
+        name = "_||_" if stop else "_&&_"
+        go_on = not stop
+
+        def bad_operand(v: Any) -> CELEvaluationError:
+            from .values import type_name
+
+            return _located(
+                CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(v)})'"), pos
+            )
+
+        def and_or(a: Any) -> Any:
+            try:
+                lv = lf(a)
+            except CELLimitError:
+                raise
+            except CELEvaluationError as e:
+                # Left failed: the right may still decide.
+                try:
+                    rv = rf(a)
+                except CELEvaluationError:
+                    raise e from None
+                if rv is stop:
+                    return stop
+                if rv is not go_on:
+                    raise bad_operand(rv) from None
+                raise e from None
+            if lv is stop:
+                return stop
+            if lv is not go_on:
+                try:
+                    rv = rf(a)
+                except CELEvaluationError:
+                    raise bad_operand(lv) from None
+                if rv is stop:
+                    return stop
+                raise bad_operand(lv)
+            rv = rf(a)
+            if rv is stop or rv is go_on:
+                return rv
+            raise bad_operand(rv)
+
+        return self.fold(and_or, [left, right])
+
+    def c_Cond(self, node: ast.Cond, scope: frozenset) -> Any:
+        cond = self.compile(node.cond, scope)
+        then = self.compile(node.then, scope)
+        other = self.compile(node.otherwise, scope)
+        if type(cond) is _Const and type(cond.value) is bool:
+            return then if cond.value else other
+        cf, tf, of, pos = _code(cond), _code(then), _code(other), node.pos
+
+        def cond_fn(a: Any) -> Any:
+            c = cf(a)
+            if c is True:
+                return tf(a)
+            if c is False:
+                return of(a)
+            from .values import type_name
+
+            raise _located(
+                CELEvaluationError(f"found no matching overload for '_?_:_' applied to '({type_name(c)}, ...)'"), pos
+            )
+
+        return cond_fn
+
+    # --- calls ----------------------------------------------------------------------
+
+    def c_Call(self, node: ast.Call, scope: frozenset) -> Any:
+        name = node.function
+        target = node.target
+        if target is not None:
+            qualified = self.function_namespace(target, scope)
+            if qualified is not None:
+                for prefix in self.prefixes:
+                    full = prefix + qualified + "." + name
+                    if full in self.env.functions:
+                        return self.call(full, self.env.functions[full], node.args, node, scope)
+            impl = self.env.methods.get(name)
+            args = (target, *node.args)
+            if impl is None:
+                return self.unknown_function(name, args, node, scope, member=True)
+            return self.call(name, impl, args, node, scope)
+        prefixes = [""] if node.absolute else self.prefixes
+        for prefix in prefixes:
+            impl = self.env.functions.get(prefix + name)
+            if impl is not None:
+                return self.call(name, impl, node.args, node, scope)
+        return self.unknown_function(name, node.args, node, scope, member=False)
+
+    def function_namespace(self, target: ast.Node, scope: frozenset) -> str | None:
+        """`math` in `math.greatest(...)`: a qualified name that is not a variable."""
+        parts: list[str] = []
+        while type(target) is ast.Select and not target.optional:
+            parts.append(target.field)
+            target = target.operand
+        if type(target) is not ast.Ident or target.absolute:
+            return None
+        if target.name in scope:
+            return None
+        parts.append(target.name)
+        name = ".".join(reversed(parts))
+        if self.static and any(
+            (p + name) in self.env.variables or (p + target.name) in self.env.variables for p in self.prefixes
+        ):
+            return None
+        return name
+
+    def unknown_function(self, name: str, args: tuple, node: ast.Node, scope: frozenset, member: bool) -> Any:
+        kind = "method" if member else "function"
+        if self.static:
+            return self.error(f"undeclared reference to {kind} '{name}'", node.pos)
+        codes = [self.code(a, scope) for a in args]
+        pos = node.pos
+
+        def unknown(a: Any) -> Any:
+            for c in codes:
+                c(a)
+            raise _located(CELEvaluationError(f"unbound {kind} '{name}'"), pos)
+
+        return unknown
+
+    def call(self, name: str, impl: Callable[..., Any], args: tuple, node: ast.Node, scope: frozenset) -> Any:
+        parts = [self.compile(a, scope) for a in args]
+        codes = [_code(p) for p in parts]
+        pos = node.pos
+        n = len(codes)
+        if n == 0:
+            def fn(a: Any) -> Any:
+                try:
+                    return impl()
+                except CELEvaluationError as e:
+                    raise _located(e, pos)
+                except Exception as e:
+                    raise _wrap_exception(name, e, pos) from None
+        elif n == 1:
+            a0 = codes[0]
+
+            def fn(a: Any) -> Any:
+                try:
+                    return impl(a0(a))
+                except CELEvaluationError as e:
+                    raise _located(e, pos)
+                except Exception as e:
+                    raise _wrap_exception(name, e, pos) from None
+        elif n == 2:
+            a0, a1 = codes
+
+            def fn(a: Any) -> Any:
+                try:
+                    return impl(a0(a), a1(a))
+                except CELEvaluationError as e:
+                    raise _located(e, pos)
+                except Exception as e:
+                    raise _wrap_exception(name, e, pos) from None
+        else:
+            def fn(a: Any) -> Any:
+                try:
+                    return impl(*[c(a) for c in codes])
+                except CELEvaluationError as e:
+                    raise _located(e, pos)
+                except Exception as e:
+                    raise _wrap_exception(name, e, pos) from None
+        if name in BUILDERS:
+            fn = self.sized(fn, pos)
+        if name in _IMPURE:
+            return fn
+        return self.fold(fn, parts)
+
+    def sized(self, fn: Code, pos: int) -> Code:
+        """Check the size of what `fn` builds and charge it to the budget."""
+        self.needs_scope = True
+        limits = self.limits
+        max_str, max_list = limits.max_string_size, limits.max_list_size
+
+        def sized(a: Any) -> Any:
+            v = fn(a)
+            t = type(v)
+            if t is str or t is bytes:
+                n = len(v)
+                if n > max_str:
+                    raise _located(
+                        CELLimitError(
+                            f"{'string' if t is str else 'bytes'} of size {n} exceeds the limit of "
+                            f"{max_str} (max_string_size)"
+                        ),
+                        pos,
+                    )
+            elif t is list:
+                n = len(v)
+                if n > max_list:
+                    raise _located(
+                        CELLimitError(f"list of size {n} exceeds the limit of {max_list} (max_list_size)"), pos
+                    )
+            else:
+                return v
+            ctx = a.get(CTX) if type(a) is dict else None
+            if ctx is not None:
+                ctx.left -= n
+                if ctx.left < ctx.mark:
+                    ctx.tick()
+            return v
+
+        return sized
+
+    # --- literals ----------------------------------------------------------------------
+
+    def c_ListLit(self, node: ast.ListLit, scope: frozenset) -> Any:
+        parts = [self.compile(e, scope) for e in node.elements]
+        codes = [_code(p) for p in parts]
+        optional = node.optional
+        pos = node.pos
+        if not optional:
+            def build(a: Any) -> Any:
+                return [c(a) for c in codes]
+        else:
+            flags = [i in optional for i in range(len(codes))]
+
+            def build(a: Any) -> Any:
+                out = []
+                for c, opt in zip(codes, flags):
+                    v = c(a)
+                    if opt:
+                        if type(v) is not Optional:
+                            raise _located(CELEvaluationError("optional list element must be an optional value"), pos)
+                        if v.has_value():
+                            out.append(v.value())
+                    else:
+                        out.append(v)
+                return out
+        # Lists are mutable Python objects: never share one constant between evaluations.
+        return build
+
+    def c_MapLit(self, node: ast.MapLit, scope: frozenset) -> Any:
+        entries = [
+            (_code(self.compile(k, scope)), _code(self.compile(v, scope)), opt, k.pos)
+            for k, v, opt in node.entries
+        ]
+
+        def build(a: Any) -> Any:
+            out: Any = {}
+            for kf, vf, opt, kpos in entries:
+                k = kf(a)
+                v = vf(a)
+                if opt:
+                    if type(v) is not Optional:
+                        raise _located(CELEvaluationError("optional map entry must be an optional value"), kpos)
+                    if not v.has_value():
+                        continue
+                    v = v.value()
+                out = _map_insert(out, k, v, kpos)
+            return out
+
+        return build
+
+    def c_Struct(self, node: ast.Struct, scope: frozenset) -> Any:
+        for _, v, _ in node.fields:
+            self.compile(v, scope)
+        name, pos = node.type_name, node.pos
+        if self.static:
+            return self.error(f"undeclared reference to message type '{name}'", pos)
+
+        def struct(a: Any) -> Any:
+            raise _located(CELEvaluationError(f"unknown message type '{name}': celprice has no protobuf messages"), pos)
+
+        return struct
+
+    # --- macros -------------------------------------------------------------------------
+
+    def c_Bind(self, node: ast.Bind, scope: frozenset) -> Any:
+        self.needs_scope = True
+        init = self.code(node.init, scope)
+        body = self.code(node.body, scope | {node.var})
+        key = "@" + node.var
+
+        def bind(a: Any) -> Any:
+            saved = a.get(key, _MISSING)
+            a[key] = init(a)
+            try:
+                return body(a)
+            finally:
+                if saved is _MISSING:
+                    del a[key]
+                else:
+                    a[key] = saved
+
+        return bind
+
+    def c_Comprehension(self, node: ast.Comprehension, scope: frozenset) -> Any:
+        from .comprehensions import compile_comprehension
+
+        self.needs_scope = True
+        inner = scope | {node.var} | ({node.var2} if node.var2 else set())
+        rng = self.code(node.range, scope)
+        pred = self.code(node.predicate, inner) if node.predicate is not None else None
+        body = self.code(node.body, inner)
+        cost = count_nodes(node.body) + (count_nodes(node.predicate) if node.predicate is not None else 0) + 1
+        return compile_comprehension(node, rng, pred, body, cost, self.limits)
+
+
+_IMPURE: frozenset[str] = frozenset()
+
+
+def _map_insert(out: Any, k: Any, v: Any, pos: int) -> Any:
+    """Add an entry to a map literal being built, with CEL's key rules."""
+    tk = type(k)
+    if tk is str:
+        if k in out:
+            raise _located(CELEvaluationError(f"Failed with repeated key: {k!r}"), pos)
+        out[k] = v
+        return out
+    if tk not in (int, UInt, bool):
+        from .values import type_name
+
+        raise _located(CELEvaluationError(f"unsupported key type '{type_name(k)}' in map literal"), pos)
+    if ops.map_has(out, k):
+        raise _located(CELEvaluationError(f"Failed with repeated key: {k!r}"), pos)
+    if type(out) is dict:
+        if k not in out:
+            out[k] = v
+            return out
+        # Python sees true == 1: only a Map keeps them apart.
+        out = Map(out)
+    out._set(k, v)
+    return out
+
+
+def count_nodes(node: ast.Node | None) -> int:
+    if node is None:
+        return 0
+    total, stack = 0, [node]
+    while stack:
+        n = stack.pop()
+        total += 1
+        stack.extend(n.children())
+    return total
+
+
+def estimate_cost(node: ast.Node) -> tuple[int, int | None]:
+    """(min, max) evaluation cost; max is None when it depends on input sizes."""
+    lo, hi, _ = _estimate(node)
+    return lo, hi
+
+
+def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
+    """(min cost, max cost, max size of the value built) of a node."""
+    t = type(node)
+    if t is ast.Literal or t is Int64Boundary:
+        v = node.value
+        size = len(v) if isinstance(v, (str, bytes)) else None
+        return 1, 1, size
+    if t is ast.Ident:
+        return 1, 1, None
+    kids = [_estimate(k) for k in node.children()]
+    lo = 1 + sum(k[0] for k in kids)
+    hi: int | None = None if any(k[1] is None for k in kids) else 1 + sum(k[1] for k in kids)  # type: ignore[misc]
+    size: int | None = None
+    if t in (ast.And, ast.Or):
+        lo = 1 + kids[0][0]
+    elif t is ast.Cond:
+        lo = 1 + kids[0][0] + min(kids[1][0], kids[2][0])
+    elif t is ast.ListLit or t is ast.MapLit:
+        size = len(node.children()) if t is ast.ListLit else len(node.entries)
+    elif t is ast.Call and node.function in BUILDERS:
+        sizes = [k[2] for k in kids]
+        if node.function == "_+_" and all(s is not None for s in sizes):
+            size = sum(sizes)  # type: ignore[arg-type]
+            if hi is not None:
+                hi += size
+        else:
+            hi = None
+    elif t is ast.Comprehension:
+        rng = kids[0]
+        n = rng[2]
+        per = sum(k[1] for k in kids[1:]) if all(k[1] is not None for k in kids[1:]) else None  # type: ignore[misc]
+        lo = 1 + rng[0]
+        if n is None or per is None or rng[1] is None:
+            hi = None
+        else:
+            hi = 1 + rng[1] + n * (per + 1)
+    return lo, hi, size

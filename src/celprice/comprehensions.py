@@ -1,0 +1,254 @@
+"""Closures for the iteration macros (all, exists, exists_one, map, filter,
+the two-variable transforms, optMap and optFlatMap).
+
+Each macro has its own loop instead of CEL's generic accumulator expansion:
+`map` and `filter` append to one list (linear time) where the textbook
+expansion `__result__ + [x]` copies the list at every step.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import ast
+from .env import Limits
+from .errors import CELEvaluationError, CELLimitError
+from .values import Map, Optional, type_name
+
+__all__ = ["compile_comprehension"]
+
+Code = Callable[[Any], Any]
+_MISSING = object()
+
+
+def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
+    if e.offset is None:
+        e.offset = pos
+    return e
+
+
+def _items(rng: Any, name: str, pos: int) -> Any:
+    """What a comprehension iterates: list elements, or map keys."""
+    if isinstance(rng, (list, tuple, Mapping)):
+        return rng
+    raise _located(
+        CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(rng)})'"), pos
+    )
+
+
+def _pairs(rng: Any, name: str, pos: int) -> Any:
+    """(index, value) of a list or (key, value) of a map, for the two-variable forms."""
+    if isinstance(rng, (list, tuple)):
+        return enumerate(rng)
+    if isinstance(rng, Mapping):
+        return ((k, rng[k]) for k in rng)
+    raise _located(
+        CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(rng)})'"), pos
+    )
+
+
+def _not_bool(name: str, v: Any, pos: int) -> CELEvaluationError:
+    return _located(
+        CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(v)})'"), pos
+    )
+
+
+def compile_comprehension(
+    node: ast.Comprehension, rng: Code, pred: Code | None, body: Code, cost: int, limits: Limits
+) -> Code:
+    from .compiler import CTX, adapt
+
+    kind, pos = node.kind, node.pos
+    key1 = "@" + node.var
+    key2 = "@" + node.var2 if node.var2 else None
+    max_list = limits.max_list_size
+
+    if kind in ("opt_map", "opt_flat_map"):
+        flat = kind == "opt_flat_map"
+
+        def opt_map(a: Any) -> Any:
+            opt = rng(a)
+            if type(opt) is not Optional:
+                raise _located(
+                    CELEvaluationError(
+                        f"found no matching overload for '{'optFlatMap' if flat else 'optMap'}' "
+                        f"applied to '({type_name(opt)})'"
+                    ),
+                    pos,
+                )
+            if not opt.has_value():
+                return opt
+            saved = a.get(key1, _MISSING)
+            a[key1] = opt.value()
+            try:
+                v = body(a)
+            finally:
+                _restore(a, key1, saved)
+            if not flat:
+                return Optional.of(v)
+            if type(v) is not Optional:
+                raise _located(CELEvaluationError("optFlatMap() expression must yield an optional value"), pos)
+            return v
+
+        return opt_map
+
+    def loop(a: Any, step: Callable[[Any], bool | None]) -> None:
+        """Bind the variables for each element and call step(a); stop when it returns True."""
+        ctx = a[CTX]
+        r = rng(a)
+        saved1 = a.get(key1, _MISSING)
+        saved2 = a.get(key2, _MISSING) if key2 else _MISSING
+        try:
+            if key2 is None:
+                for x in _items(r, kind, pos):
+                    ctx.left -= cost
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
+                    a[key1] = adapt(x)
+                    if step(a):
+                        return
+            else:
+                for k, v in _pairs(r, kind, pos):
+                    ctx.left -= cost
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
+                    a[key1] = adapt(k)
+                    a[key2] = adapt(v)
+                    if step(a):
+                        return
+        finally:
+            _restore(a, key1, saved1)
+            if key2:
+                _restore(a, key2, saved2)
+
+    if kind in ("all", "exists"):
+        decide = kind == "exists"  # the value that ends the loop
+        name = kind
+
+        def quantifier(a: Any) -> bool:
+            state: list[Any] = [None, False]  # first error, decided
+
+            def step(s: Any) -> bool:
+                try:
+                    v = body(s)
+                except CELLimitError:
+                    raise
+                except CELEvaluationError as e:
+                    if state[0] is None:
+                        state[0] = e
+                    return False
+                if v is decide:
+                    state[1] = True
+                    return True
+                if v is not (not decide):
+                    if state[0] is None:
+                        state[0] = _not_bool(name, v, pos)
+                return False
+
+            loop(a, step)
+            if state[1]:
+                return decide
+            if state[0] is not None:
+                raise state[0]
+            return not decide
+
+        return quantifier
+
+    if kind == "exists_one":
+        def exists_one(a: Any) -> bool:
+            count = [0]
+
+            def step(s: Any) -> bool:
+                v = body(s)
+                if v is True:
+                    count[0] += 1
+                elif v is not False:
+                    raise _not_bool("exists_one", v, pos)
+                return False
+
+            loop(a, step)
+            return count[0] == 1
+
+        return exists_one
+
+    if kind in ("map", "filter", "transform_list"):
+        is_filter = kind == "filter"
+
+        def collect(a: Any) -> list:
+            out: list = []
+            append = out.append
+
+            def step(s: Any) -> bool:
+                if pred is not None:
+                    keep = pred(s)
+                    if keep is False:
+                        return False
+                    if keep is not True:
+                        raise _not_bool(kind, keep, pos)
+                v = body(s)
+                if is_filter:
+                    if v is True:
+                        append(s[key1])
+                    elif v is not False:
+                        raise _not_bool("filter", v, pos)
+                else:
+                    append(v)
+                if len(out) > max_list:
+                    raise _located(
+                        CELLimitError(f"list of size {len(out)} exceeds the limit of {max_list} (max_list_size)"), pos
+                    )
+                return False
+
+            loop(a, step)
+            return out
+
+        return collect
+
+    if kind in ("transform_map", "transform_map_entry"):
+        entry = kind == "transform_map_entry"
+
+        def transform_map(a: Any) -> Any:
+            out: dict = {}
+            result: list[Any] = [out]
+
+            def step(s: Any) -> bool:
+                if pred is not None:
+                    keep = pred(s)
+                    if keep is False:
+                        return False
+                    if keep is not True:
+                        raise _not_bool(kind, keep, pos)
+                v = body(s)
+                if entry:
+                    if not isinstance(v, Mapping):
+                        raise _located(CELEvaluationError("transformMapEntry() expression must yield a map"), pos)
+                    for k in v:
+                        _insert(result, k, v[k], pos)
+                else:
+                    _insert(result, s[key1], v, pos)
+                if len(result[0]) > max_list:
+                    raise _located(
+                        CELLimitError(f"map of size {len(result[0])} exceeds the limit of {max_list} (max_list_size)"),
+                        pos,
+                    )
+                return False
+
+            loop(a, step)
+            return result[0]
+
+        return transform_map
+
+    raise AssertionError(f"unknown comprehension kind {kind}")
+
+
+def _insert(result: list, k: Any, v: Any, pos: int) -> None:
+    from .compiler import _map_insert
+
+    result[0] = _map_insert(result[0], k, v, pos)
+
+
+def _restore(a: Any, key: str, saved: Any) -> None:
+    if saved is _MISSING:
+        a.pop(key, None)
+    else:
+        a[key] = saved

@@ -1,0 +1,197 @@
+"""Environments: what names an expression may use, which functions exist, and the limits."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CELError, NoSuchOverload
+from .values import Duration, Optional, Timestamp, Type, UInt, type_name
+
+__all__ = ["Limits", "Overload", "Function", "Environment", "parse_type"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for untrusted expressions (defaults from the pricing spec).
+
+    Sizes are counted in code points (strings), bytes (bytes) and elements
+    (lists, maps); cost is counted as the pricing spec defines it; `timeout`
+    is wall-clock seconds per evaluation, or None for no deadline.
+    """
+
+    max_expression_length: int = 10_000
+    max_nesting_depth: int = 250
+    max_cost: int = 1_000_000
+    max_string_size: int = 1_048_576
+    max_list_size: int = 100_000
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Overload:
+    """One signature of a custom function: CEL type names for params and result."""
+
+    params: Sequence[str]
+    result: str
+    impl: Callable[..., Any]
+    member: bool = False
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    overloads: Sequence[Overload] = field(default_factory=tuple)
+
+
+# --- type names ---------------------------------------------------------------------
+
+_PRIMITIVES = {
+    "int", "uint", "double", "bool", "string", "bytes", "null_type", "dyn", "any",
+    "timestamp", "duration", "google.protobuf.Timestamp", "google.protobuf.Duration", "type",
+}
+_GENERIC = {"list": 1, "map": 2, "optional_type": 1, "type": 1}
+_TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*|[(),])")
+
+
+def parse_type(text: str) -> tuple[str, tuple]:
+    """Parse a CEL type name such as `map(string, list(int))` into (name, params).
+
+    A name that is not a CEL type and starts with an upper-case letter is a
+    type parameter (`A`, `T`); anything else is a ValueError.
+    """
+    tokens = _TOKEN.findall(text)
+    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", text):
+        raise ValueError(f"invalid type name {text!r}")
+    pos = 0
+
+    def parse() -> tuple[str, tuple]:
+        nonlocal pos
+        if pos >= len(tokens) or tokens[pos] in "(),":
+            raise ValueError(f"invalid type name {text!r}")
+        name = tokens[pos]
+        pos += 1
+        params: list[tuple] = []
+        if pos < len(tokens) and tokens[pos] == "(":
+            pos += 1
+            params.append(parse())
+            while pos < len(tokens) and tokens[pos] == ",":
+                pos += 1
+                params.append(parse())
+            if pos >= len(tokens) or tokens[pos] != ")":
+                raise ValueError(f"invalid type name {text!r}: missing ')'")
+            pos += 1
+        if name in _GENERIC:
+            if params and len(params) != _GENERIC[name]:
+                raise ValueError(f"invalid type name {text!r}: {name} takes {_GENERIC[name]} parameter(s)")
+        elif params:
+            raise ValueError(f"invalid type name {text!r}: {name} takes no parameters")
+        elif name not in _PRIMITIVES and not name[:1].isupper():
+            raise ValueError(f"unknown type {name!r} in {text!r}")
+        return name, tuple(params)
+
+    result = parse()
+    if pos != len(tokens):
+        raise ValueError(f"invalid type name {text!r}")
+    return result
+
+
+_MATCH_TYPES: dict[str, Callable[[Any], bool]] = {
+    "int": lambda v: type(v) is int,
+    "uint": lambda v: type(v) is UInt,
+    "double": lambda v: type(v) is float,
+    "bool": lambda v: type(v) is bool,
+    "string": lambda v: type(v) is str,
+    "bytes": lambda v: type(v) is bytes,
+    "null_type": lambda v: v is None,
+    "timestamp": lambda v: type(v) is Timestamp,
+    "google.protobuf.Timestamp": lambda v: type(v) is Timestamp,
+    "duration": lambda v: type(v) is Duration,
+    "google.protobuf.Duration": lambda v: type(v) is Duration,
+    "list": lambda v: isinstance(v, (list, tuple)),
+    "map": lambda v: isinstance(v, Mapping),
+    "optional_type": lambda v: type(v) is Optional,
+    "type": lambda v: type(v) is Type,
+}
+
+
+def _matcher(parsed: tuple[str, tuple]) -> Callable[[Any], bool] | None:
+    """A runtime check for a parameter type, or None when anything is accepted."""
+    return _MATCH_TYPES.get(parsed[0])
+
+
+def _dispatcher(name: str, overloads: list[Overload], fallback: Callable[..., Any] | None) -> Callable[..., Any]:
+    """One callable choosing among overloads by the runtime types of the arguments."""
+    table = []
+    for ov in overloads:
+        checks = tuple(_matcher(parse_type(p)) for p in ov.params)
+        table.append((len(checks), checks, ov.impl))
+
+    def call(*args: Any) -> Any:
+        n = len(args)
+        for arity, checks, impl in table:
+            if arity == n and all(c is None or c(a) for c, a in zip(checks, args)):
+                return impl(*args)
+        if fallback is not None:
+            return fallback(*args)
+        types = ", ".join(type_name(a) for a in args)
+        raise NoSuchOverload(f"found no matching overload for '{name}' applied to '({types})'")
+
+    return call
+
+
+def _standard_library() -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]:
+    from .stdlib import library
+
+    return library()
+
+
+class Environment:
+    """Declarations an expression is compiled against.
+
+    `variables` maps names to CEL type names (`{"prices": "map(string, int)"}`);
+    when it is given, compiling checks every name the expression uses against
+    it. `functions` add custom functions (or new overloads of standard ones).
+    """
+
+    def __init__(
+        self,
+        container: str = "",
+        variables: Mapping[str, str] | None = None,
+        functions: Sequence[Function] = (),
+        *,
+        limits: Limits | None = None,
+    ) -> None:
+        self.container = container
+        self.variables: dict[str, str] = {}
+        for name, type_text in (variables or {}).items():
+            try:
+                parse_type(type_text)
+            except ValueError as e:
+                raise CELError(f"variable {name!r}: {e}") from None
+            self.variables[name] = type_text
+        self.limits = limits or Limits()
+        globals_, methods = _standard_library()
+        self.functions: dict[str, Callable[..., Any]] = dict(globals_)
+        self.methods: dict[str, Callable[..., Any]] = dict(methods)
+        self.custom: tuple[Function, ...] = tuple(functions)
+        by_name: dict[tuple[str, bool], list[Overload]] = {}
+        for fn in functions:
+            for ov in fn.overloads:
+                try:
+                    for p in (*ov.params, ov.result):
+                        parse_type(p)
+                except ValueError as e:
+                    raise CELError(f"function {fn.name!r}: {e}") from None
+                by_name.setdefault((fn.name, ov.member), []).append(ov)
+        for (name, member), overloads in by_name.items():
+            table = self.methods if member else self.functions
+            table[name] = _dispatcher(name, overloads, table.get(name))
+
+    @property
+    def declares_variables(self) -> bool:
+        return bool(self.variables)
+
+    def __repr__(self) -> str:
+        return f"Environment(container={self.container!r}, variables={self.variables!r})"

@@ -1,0 +1,198 @@
+"""Type conversions (`int`, `uint`, `double`, `string`, `bytes`, `bool`, `dyn`,
+`type`, `timestamp`, `duration`) and `size`."""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import CELEvaluationError
+from ..values import INT64_MAX, INT64_MIN, TYPES, UINT64_MAX, Duration, Timestamp, Type, UInt, type_name
+from .base import no_overload
+
+__all__ = ["to_int", "to_uint", "to_double", "to_string", "to_bytes", "to_bool", "size", "FUNCTIONS", "METHODS"]
+
+# Doubles at or beyond these bounds do not fit: 2**63 itself rounds out of range (trap 5).
+_INT_UPPER = 9223372036854775808.0
+_UINT_UPPER = 18446744073709551616.0
+
+
+def _range_error(target: str, value: Any) -> CELEvaluationError:
+    return CELEvaluationError(f"range error: {value!r} does not fit {target}")
+
+
+def to_int(value: Any) -> int:
+    t = type(value)
+    if t is int:
+        return value
+    if t is UInt:
+        if value > INT64_MAX:
+            raise _range_error("int", int(value))
+        return int(value)
+    if t is float:
+        if not (-_INT_UPPER < value < _INT_UPPER):
+            raise _range_error("int", value)
+        return int(value)
+    if t is str:
+        try:
+            v = int(value, 10) if value.strip() == value and "_" not in value else None
+        except ValueError:
+            v = None
+        if v is None:
+            raise CELEvaluationError(f"cannot convert string {value!r} to int")
+        if not INT64_MIN <= v <= INT64_MAX:
+            raise _range_error("int", v)
+        return v
+    if t is Timestamp:
+        return value.ns // 1_000_000_000
+    no_overload("int", value)
+
+
+def to_uint(value: Any) -> UInt:
+    t = type(value)
+    if t is UInt:
+        return value
+    if t is int:
+        if value < 0:
+            raise _range_error("uint", value)
+        return UInt(value)
+    if t is float:
+        if not (-1.0 < value < _UINT_UPPER):
+            raise _range_error("uint", value)
+        return UInt(int(value))
+    if t is str:
+        try:
+            v = int(value, 10) if value.strip() == value and "_" not in value else None
+        except ValueError:
+            v = None
+        if v is None:
+            raise CELEvaluationError(f"cannot convert string {value!r} to uint")
+        if not 0 <= v <= UINT64_MAX:
+            raise _range_error("uint", v)
+        return UInt(v)
+    no_overload("uint", value)
+
+
+_FLOAT_WORDS = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
+                "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}
+
+
+def to_double(value: Any) -> float:
+    t = type(value)
+    if t is float:
+        return value
+    if t is int or t is UInt:
+        return float(value)
+    if t is str:
+        word = _FLOAT_WORDS.get(value.lower())
+        if word is not None:
+            return word
+        if value and value.strip() == value and "_" not in value:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise CELEvaluationError(f"cannot convert string {value!r} to double")
+    no_overload("double", value)
+
+
+def to_string(value: Any) -> str:
+    t = type(value)
+    if t is str:
+        return value
+    if t is int or t is UInt:
+        return str(int(value))
+    if t is float:
+        from .format import format_double
+
+        return format_double(value)
+    if t is bool:
+        return "true" if value else "false"
+    if t is bytes:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CELEvaluationError("invalid UTF-8 in bytes converted to string") from None
+    if t is Timestamp:
+        from .time import format_timestamp
+
+        return format_timestamp(value)
+    if t is Duration:
+        from .time import format_duration
+
+        return format_duration(value)
+    if t is Type:
+        return value.name
+    no_overload("string", value)
+
+
+def to_bytes(value: Any) -> bytes:
+    t = type(value)
+    if t is bytes:
+        return value
+    if t is str:
+        return value.encode("utf-8")
+    no_overload("bytes", value)
+
+
+_BOOL_WORDS = {
+    "1": True, "t": True, "T": True, "true": True, "TRUE": True, "True": True,
+    "0": False, "f": False, "F": False, "false": False, "FALSE": False, "False": False,
+}
+
+
+def to_bool(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    if type(value) is str:
+        result = _BOOL_WORDS.get(value)
+        if result is None:
+            raise CELEvaluationError(f"Type conversion error: cannot convert {value!r} to bool")
+        return result
+    no_overload("bool", value)
+
+
+def to_dyn(value: Any) -> Any:
+    return value
+
+
+def type_of(value: Any) -> Type:
+    name = type_name(value)
+    return TYPES.get(name) or Type(name)
+
+
+def size(value: Any) -> int:
+    t = type(value)
+    if t is str or t is bytes or t is list or t is tuple or t is dict:
+        return len(value)
+    if isinstance(value, (Mapping, list, tuple)):
+        return len(value)
+    no_overload("size", value)
+
+
+def to_timestamp(value: Any) -> Timestamp:
+    from .time import timestamp_of
+
+    return timestamp_of(value)
+
+
+def to_duration(value: Any) -> Duration:
+    from .time import duration_of
+
+    return duration_of(value)
+
+
+FUNCTIONS = {
+    "int": to_int,
+    "uint": to_uint,
+    "double": to_double,
+    "string": to_string,
+    "bytes": to_bytes,
+    "bool": to_bool,
+    "dyn": to_dyn,
+    "type": type_of,
+    "size": size,
+    "timestamp": to_timestamp,
+    "duration": to_duration,
+}
+METHODS = {"size": size}

@@ -1,0 +1,445 @@
+"""CEL's operators: arithmetic, equality, ordering, indexing and membership.
+
+Each operator is a plain function over CEL values. The common cases (same
+Python type on both sides) are tested first so they cost one or two type
+comparisons; everything else falls through to the careful general path.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import CELEvaluationError
+from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, Type, UInt
+from .base import no_overload
+
+__all__ = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "neg",
+    "logical_not",
+    "cel_equal",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "index",
+    "map_get",
+    "map_has",
+    "contains",
+    "FUNCTIONS",
+]
+
+_NUMERIC = (int, UInt, float)
+_LIST = (list, tuple)
+_OVERFLOW = "int64 overflow"
+
+
+def _overflow() -> CELEvaluationError:
+    return CELEvaluationError("return error for overflow: int64 overflow")
+
+
+def _uoverflow() -> CELEvaluationError:
+    return CELEvaluationError("return error for overflow: uint64 overflow")
+
+
+# --- arithmetic ------------------------------------------------------------------
+
+
+def add(left: Any, right: Any) -> Any:
+    t = type(left)
+    if t is type(right):
+        if t is int:
+            v = left + right
+            if INT64_MIN <= v <= INT64_MAX:
+                return v
+            raise _overflow()
+        if t is float or t is str or t is bytes:
+            return left + right
+        if t is UInt:
+            v = int.__add__(left, right)
+            if v <= UINT64_MAX:
+                return UInt(v)
+            raise _uoverflow()
+        if t is list or t is tuple:
+            return [*left, *right]
+    if isinstance(left, _LIST) and isinstance(right, _LIST):
+        return [*left, *right]
+    if t in (Timestamp, Duration):
+        from .time import add as time_add
+
+        v = time_add(left, right)
+        if v is not NotImplemented:
+            return v
+    no_overload("_+_", left, right)
+
+
+def sub(left: Any, right: Any) -> Any:
+    t = type(left)
+    if t is type(right):
+        if t is int:
+            v = left - right
+            if INT64_MIN <= v <= INT64_MAX:
+                return v
+            raise _overflow()
+        if t is float:
+            return left - right
+        if t is UInt:
+            v = int.__sub__(left, right)
+            if v >= 0:
+                return UInt(v)
+            raise _uoverflow()
+    if t in (Timestamp, Duration):
+        from .time import sub as time_sub
+
+        v = time_sub(left, right)
+        if v is not NotImplemented:
+            return v
+    no_overload("_-_", left, right)
+
+
+def mul(left: Any, right: Any) -> Any:
+    t = type(left)
+    if t is type(right):
+        if t is int:
+            v = left * right
+            if INT64_MIN <= v <= INT64_MAX:
+                return v
+            raise _overflow()
+        if t is float:
+            return left * right
+        if t is UInt:
+            v = int.__mul__(left, right)
+            if v <= UINT64_MAX:
+                return UInt(v)
+            raise _uoverflow()
+    no_overload("_*_", left, right)
+
+
+def div(left: Any, right: Any) -> Any:
+    t = type(left)
+    if t is type(right):
+        if t is int:
+            if right == 0:
+                raise CELEvaluationError("divide by zero")
+            # CEL truncates toward zero; Python's // floors.
+            q = abs(left) // abs(right)
+            v = q if (left < 0) == (right < 0) else -q
+            if v > INT64_MAX:
+                raise _overflow()
+            return v
+        if t is float:
+            if right == 0.0:
+                if left != left or left == 0.0:
+                    return math.nan
+                neg = (left < 0) != (math.copysign(1.0, right) < 0)
+                return -math.inf if neg else math.inf
+            return left / right
+        if t is UInt:
+            if right == 0:
+                raise CELEvaluationError("divide by zero")
+            return UInt(int(left) // int(right))
+    no_overload("_/_", left, right)
+
+
+def mod(left: Any, right: Any) -> Any:
+    t = type(left)
+    if t is type(right):
+        if t is int:
+            if right == 0:
+                raise CELEvaluationError("modulus by zero")
+            # The result takes the dividend's sign (C semantics), not Python's.
+            r = abs(left) % abs(right)
+            return -r if left < 0 else r
+        if t is UInt:
+            if right == 0:
+                raise CELEvaluationError("modulus by zero")
+            return UInt(int(left) % int(right))
+    no_overload("_%_", left, right)
+
+
+def neg(value: Any) -> Any:
+    t = type(value)
+    if t is int:
+        if value == INT64_MIN:
+            raise _overflow()
+        return -value
+    if t is float:
+        return -value
+    if t is Duration:
+        return Duration.from_ns(-value.ns)
+    no_overload("-_", value)
+
+
+def logical_not(value: Any) -> bool:
+    if value is True:
+        return False
+    if value is False:
+        return True
+    no_overload("!_", value)
+
+
+# --- equality ----------------------------------------------------------------------
+
+_SIMPLE_EQ = frozenset((int, float, str, bool, bytes, UInt, type(None)))
+
+
+def cel_equal(left: Any, right: Any) -> bool:
+    """CEL's runtime equality: numbers compare across types, other types never match."""
+    tl, tr = type(left), type(right)
+    if tl is tr and tl in _SIMPLE_EQ:
+        return left == right
+    if tl in _NUMERIC and tr in _NUMERIC:
+        return _num_cmp(left, right) == 0
+    if tl is bool or tr is bool or left is None or right is None:
+        return False
+    if isinstance(left, _LIST):
+        if not isinstance(right, _LIST) or len(left) != len(right):
+            return False
+        return all(cel_equal(a, b) for a, b in zip(left, right))
+    if isinstance(left, Mapping):
+        if not isinstance(right, Mapping) or len(left) != len(right):
+            return False
+        for key in left:
+            found, value = _lookup(right, key)
+            if not found or not cel_equal(left[key], value):
+                return False
+        return True
+    if tl is not tr:
+        return False
+    return bool(left == right)
+
+
+def eq(left: Any, right: Any) -> bool:
+    if type(left) is type(right) and type(left) in _SIMPLE_EQ:
+        return left == right
+    return cel_equal(left, right)
+
+
+def ne(left: Any, right: Any) -> bool:
+    if type(left) is type(right) and type(left) in _SIMPLE_EQ:
+        return left != right
+    return not cel_equal(left, right)
+
+
+# --- ordering --------------------------------------------------------------------
+
+_ORDERED = frozenset((int, float, str, bool, bytes, UInt))
+
+
+def _num_cmp(left: Any, right: Any) -> int | None:
+    """-1/0/1 across int, uint and double; None when a NaN is involved.
+
+    Against a double, an integer is compared as a double, which is what the
+    conformance data expects near 2**63 (trap 7); int against uint is exact.
+    """
+    if type(left) is float or type(right) is float:
+        a, b = float(left), float(right)
+        if a != a or b != b:
+            return None
+    else:
+        a, b = int(left), int(right)
+    return -1 if a < b else (1 if a > b else 0)
+
+
+def _compare(name: str, left: Any, right: Any) -> int | None:
+    tl, tr = type(left), type(right)
+    if tl in _NUMERIC and tr in _NUMERIC:
+        return _num_cmp(left, right)
+    if tl is tr and (tl in _ORDERED or tl is Timestamp or tl is Duration):
+        return -1 if left < right else (1 if right < left else 0)
+    no_overload(name, left, right)
+
+
+def lt(left: Any, right: Any) -> bool:
+    t = type(left)
+    if t is type(right) and t in _ORDERED:
+        return left < right
+    c = _compare("_<_", left, right)
+    return c is not None and c < 0
+
+
+def le(left: Any, right: Any) -> bool:
+    t = type(left)
+    if t is type(right) and t in _ORDERED:
+        return left <= right
+    c = _compare("_<=_", left, right)
+    return c is not None and c <= 0
+
+
+def gt(left: Any, right: Any) -> bool:
+    t = type(left)
+    if t is type(right) and t in _ORDERED:
+        return left > right
+    c = _compare("_>_", left, right)
+    return c is not None and c > 0
+
+
+def ge(left: Any, right: Any) -> bool:
+    t = type(left)
+    if t is type(right) and t in _ORDERED:
+        return left >= right
+    c = _compare("_>=_", left, right)
+    return c is not None and c >= 0
+
+
+# --- maps, lists, indexing ------------------------------------------------------
+
+_MISSING = object()
+
+
+def _lookup(m: Any, key: Any) -> tuple[bool, Any]:
+    """Find a key with CEL semantics: numbers match across types, bools never match numbers."""
+    tk = type(key)
+    if tk is str:
+        try:
+            return True, m[key]
+        except KeyError:
+            return False, None
+        except TypeError:
+            return False, None
+    if type(m) is Map:
+        if tk is bool:
+            return (True, m[key]) if key in m else (False, None)
+        # A Map keeps bools apart, so numeric lookups are exact there.
+        if tk is float:
+            if not key.is_integer():
+                return False, None
+            key = int(key)
+        return (True, m[key]) if key in m else (False, None)
+    if tk is bool or (tk in _NUMERIC and (key == 0 or key == 1)):
+        # Python merges True/1 and False/0; find the stored key to tell them apart.
+        for stored in m:
+            if stored == key and (type(stored) is bool) == (tk is bool):
+                return True, m[stored]
+        return False, None
+    if tk in _NUMERIC:
+        if tk is float and not key.is_integer():
+            return False, None
+        try:
+            return (True, m[key]) if key in m else (False, None)
+        except TypeError:
+            return False, None
+    return False, None
+
+
+def _check_key_type(key: Any) -> None:
+    if type(key) not in (str, int, UInt, bool, float):
+        raise CELEvaluationError(f"no such key: unsupported key type '{type(key).__name__}'")
+
+
+def map_get(m: Any, key: Any) -> Any:
+    found, value = _lookup(m, key)
+    if found:
+        return value
+    _check_key_type(key)
+    raise CELEvaluationError(f"no such key: {_show_key(key)}")
+
+
+def map_has(m: Any, key: Any) -> bool:
+    return _lookup(m, key)[0]
+
+
+def _show_key(key: Any) -> str:
+    if type(key) is str:
+        return repr(key)
+    if key is True or key is False:
+        return "true" if key else "false"
+    return str(key)
+
+
+def list_get(seq: Any, key: Any) -> Any:
+    tk = type(key)
+    if tk is int or tk is UInt:
+        i = int(key)
+    elif tk is float:
+        if not key.is_integer():
+            raise CELEvaluationError(f"invalid_argument: list index must be integral, got {key!r}")
+        i = int(key)
+    else:
+        no_overload("_[_]", seq, key)
+    if 0 <= i < len(seq):
+        return seq[i]
+    raise CELEvaluationError(f"index out of range: index {i}, list size {len(seq)}")
+
+
+def index(container: Any, key: Any) -> Any:
+    t = type(container)
+    if t is list or t is tuple:
+        if type(key) is int and 0 <= key < len(container):
+            return container[key]
+        return list_get(container, key)
+    if t is dict:
+        if type(key) is str:
+            try:
+                return container[key]
+            except KeyError:
+                raise CELEvaluationError(f"no such key: {key!r}") from None
+        return map_get(container, key)
+    if isinstance(container, Mapping):
+        return map_get(container, key)
+    if isinstance(container, _LIST):
+        return list_get(container, key)
+    if t is Optional:
+        return optional_index(container, key)
+    no_overload("_[_]", container, key)
+
+
+def optional_index(container: Any, key: Any) -> Optional:
+    """`c[?k]`, and indexing an optional: an absent element gives optional.none()."""
+    if type(container) is Optional:
+        if not container.has_value():
+            return container
+        container = container.value()
+    if isinstance(container, Mapping):
+        found, value = _lookup(container, key)
+        return Optional.of(value) if found else Optional.none()
+    if isinstance(container, _LIST):
+        tk = type(key)
+        if tk in (int, UInt) or (tk is float and key.is_integer()):
+            i = int(key)
+            return Optional.of(container[i]) if 0 <= i < len(container) else Optional.none()
+    no_overload("_[?_]", container, key)
+
+
+def contains(item: Any, container: Any) -> bool:
+    """`item in container`: list membership by CEL equality, map membership by key."""
+    t = type(container)
+    if t is list or t is tuple:
+        ti = type(item)
+        if ti in _SIMPLE_EQ:
+            for x in container:
+                if type(x) is ti and x == item:
+                    return True
+        return any(cel_equal(item, x) for x in container)
+    if isinstance(container, Mapping):
+        return map_has(container, item)
+    if isinstance(container, _LIST):
+        return any(cel_equal(item, x) for x in container)
+    no_overload("@in", item, container)
+
+
+FUNCTIONS = {
+    "_+_": add,
+    "_-_": sub,
+    "_*_": mul,
+    "_/_": div,
+    "_%_": mod,
+    "-_": neg,
+    "!_": logical_not,
+    "_==_": eq,
+    "_!=_": ne,
+    "_<_": lt,
+    "_<=_": le,
+    "_>_": gt,
+    "_>=_": ge,
+    "_[_]": index,
+    "@in": contains,
+}
+METHODS: dict = {}

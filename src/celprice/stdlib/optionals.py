@@ -1,0 +1,70 @@
+"""The optional-values library: `optional.of`, `optional.none`,
+`optional.ofNonZeroValue`, and the methods `hasValue`, `value`, `or`, `orValue`.
+(`optMap` and `optFlatMap` are macros, compiled in compiler.py.)"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..values import Duration, Optional, Timestamp
+from .base import no_overload
+
+__all__ = ["FUNCTIONS", "METHODS", "is_zero_value"]
+
+
+def is_zero_value(value: Any) -> bool:
+    """True for CEL's zero values: null, false, 0, 0u, 0.0, '', b'', [], {}, a zero duration."""
+    if value is None or value is False:
+        return True
+    t = type(value)
+    if t is Duration:
+        return value.ns == 0
+    if t is Timestamp:
+        return value.ns == 0
+    if t is bool:
+        return False
+    if isinstance(value, (int, float)):
+        return value == 0
+    if isinstance(value, (str, bytes, list, tuple, Mapping)):
+        return len(value) == 0
+    return False
+
+
+def _of(value: Any) -> Optional:
+    return Optional.of(value)
+
+
+def _none() -> Optional:
+    return Optional.none()
+
+
+def _of_non_zero(value: Any) -> Optional:
+    return Optional.none() if is_zero_value(value) else Optional.of(value)
+
+
+def _has_value(opt: Any) -> bool:
+    if type(opt) is Optional:
+        return opt.has_value()
+    no_overload("hasValue", opt)
+
+
+def _value(opt: Any) -> Any:
+    if type(opt) is Optional:
+        return opt.value()
+    no_overload("value", opt)
+
+
+def _or(opt: Any, other: Any) -> Any:
+    if type(opt) is Optional and type(other) is Optional:
+        return opt if opt.has_value() else other
+    no_overload("or", opt, other)
+
+
+def _or_value(opt: Any, default: Any) -> Any:
+    if type(opt) is Optional:
+        return opt.value() if opt.has_value() else default
+    no_overload("orValue", opt, default)
+
+
+FUNCTIONS = {"optional.of": _of, "optional.none": _none, "optional.ofNonZeroValue": _of_non_zero}
+METHODS = {"hasValue": _has_value, "value": _value, "or": _or, "orValue": _or_value}

@@ -1,0 +1,1 @@
+"""CEL conformance tests (cel-spec simple tests, JSON form) run against celprice."""
