@@ -121,22 +121,71 @@ def _matcher(parsed: tuple[str, tuple]) -> Callable[[Any], bool] | None:
     return _MATCH_TYPES.get(parsed[0])
 
 
-def _dispatcher(name: str, overloads: list[Overload], fallback: Callable[..., Any] | None) -> Callable[..., Any]:
-    """One callable choosing among overloads by the runtime types of the arguments."""
-    table = []
-    for ov in overloads:
-        checks = tuple(_matcher(parse_type(p)) for p in ov.params)
-        table.append((len(checks), checks, ov.impl))
+_EXACT_TYPES: dict[str, type] = {
+    "int": int,
+    "uint": UInt,
+    "double": float,
+    "bool": bool,
+    "string": str,
+    "bytes": bytes,
+    "null_type": type(None),
+    "timestamp": Timestamp,
+    "google.protobuf.Timestamp": Timestamp,
+    "duration": Duration,
+    "google.protobuf.Duration": Duration,
+}
 
-    def call(*args: Any) -> Any:
-        n = len(args)
-        for arity, checks, impl in table:
-            if arity == n and all(c is None or c(a) for c, a in zip(checks, args)):
-                return impl(*args)
-        if fallback is not None:
-            return fallback(*args)
+
+def _dispatcher(name: str, overloads: list[Overload], fallback: Callable[..., Any] | None) -> Callable[..., Any]:
+    """One callable choosing among overloads by the runtime types of the arguments.
+
+    Overloads over scalar types are found with one dict lookup on the tuple of
+    argument types (this is what keeps the pricing dialect's promoted
+    operators cheap); the others are tried in order; then the standard
+    function, if the name has one.
+    """
+    exact: dict[tuple[type, ...], Callable[..., Any]] = {}
+    general = []
+    for ov in overloads:
+        parsed = [parse_type(p) for p in ov.params]
+        if all(not params and n in _EXACT_TYPES for n, params in parsed):
+            exact.setdefault(tuple(_EXACT_TYPES[n] for n, _ in parsed), ov.impl)
+        else:
+            general.append((len(parsed), tuple(_matcher(p) for p in parsed), ov.impl))
+
+    def no_match(*args: Any) -> Any:
         types = ", ".join(type_name(a) for a in args)
         raise NoSuchOverload(f"found no matching overload for '{name}' applied to '({types})'")
+
+    last = fallback if fallback is not None else no_match
+    if general:
+        def rest(*args: Any) -> Any:
+            n = len(args)
+            for arity, checks, impl in general:
+                if arity == n and all(c is None or c(a) for c, a in zip(checks, args)):
+                    return impl(*args)
+            return last(*args)
+    else:
+        rest = last
+    if not exact:
+        return rest
+    get = exact.get
+    arities = {len(k) for k in exact}
+    if arities == {2}:
+        def call2(*args: Any) -> Any:
+            if len(args) == 2:
+                impl = get((type(args[0]), type(args[1])))
+                if impl is not None:
+                    return impl(*args)
+            return rest(*args)
+
+        return call2
+
+    def call(*args: Any) -> Any:
+        impl = get(tuple(map(type, args)))
+        if impl is not None:
+            return impl(*args)
+        return rest(*args)
 
     return call
 
