@@ -244,32 +244,37 @@ class _Compiler:
         return self.error(f"Syntax error: invalid int literal '{node.value}'", node.pos)
 
     def c_Ident(self, node: ast.Ident, scope: frozenset) -> Any:
-        return self.resolve([node.name], node, scope, node.absolute)
+        return self.resolve(node, [], scope)
 
-    def resolve(self, parts: list[str], node: ast.Node, scope: frozenset, absolute: bool) -> Any:
-        """A name, possibly qualified (`a.b.c`), as a local, a variable or a type."""
-        pos = node.pos
-        if not absolute and parts[0] in scope:
-            return self.selects(self.local(parts[0], pos), parts[1:], pos)
-        prefixes = [""] if absolute else self.prefixes
+    def resolve(self, root: ast.Ident, fields: list[tuple[str, int]], scope: frozenset) -> Any:
+        """A name, possibly qualified (`a.b.c`), as a local, a variable or a type.
+
+        `fields` are the (name, position) of the selections after the root
+        identifier; the longest prefix that names a variable wins, as CEL's
+        name resolution requires.
+        """
+        pos = root.pos
+        parts = [root.name, *(f for f, _ in fields)]
+        if not root.absolute and root.name in scope:
+            return self.selects(self.local(root.name, pos), fields)
+        prefixes = [""] if root.absolute else self.prefixes
         candidates = []  # (variable name, remaining fields), longest name first
         for n in range(len(parts), 0, -1):
             for prefix in prefixes:
-                candidates.append((prefix + ".".join(parts[:n]), parts[n:]))
+                candidates.append((prefix + ".".join(parts[:n]), fields[n - 1 :]))
         if self.static:
             for name, rest in candidates:
                 if name in self.env.variables:
-                    return self.selects(self.variable(name, pos), rest, pos)
+                    return self.selects(self.variable(name, pos), rest)
         for name, rest in candidates:
-            if not rest and name in TYPES and (self.static or name not in ("dyn",)):
-                return _Const(TYPES[name])
+            if name in TYPES:
+                return self.selects(_Const(TYPES[name]), rest)
         if self.static:
-            shown = ".".join(parts)
             where = f" (in container '{self.env.container}')" if self.env.container else ""
-            return self.error(f"undeclared reference to '{shown}'{where}", pos)
+            return self.error(f"undeclared reference to '{'.'.join(parts)}'{where}", pos)
         if len(candidates) == 1:
-            return self.variable(parts[0], pos)
-        return self.dynamic_lookup(candidates, parts, pos)
+            return self.variable(root.name, pos)
+        return self.dynamic_lookup(candidates, root.name, pos)
 
     def local(self, name: str, pos: int) -> Code:
         key = "@" + name
@@ -289,27 +294,28 @@ class _Compiler:
 
         return read
 
-    def dynamic_lookup(self, candidates: list[tuple[str, list[str]]], parts: list[str], pos: int) -> Code:
+    def dynamic_lookup(self, candidates: list, first: str, pos: int) -> Code:
+        """Resolution at run time, for environments that declare no variables."""
         container = self.env.container
-        type_value = TYPES.get(".".join(parts))
         steps = [(name, tuple(rest)) for name, rest in candidates]
 
         def lookup(a: Any) -> Any:
             for name, rest in steps:
                 if name in a:
                     v = adapt(a[name])
-                    for f in rest:
-                        v = select_value(v, f)
+                    for field, fpos in rest:
+                        try:
+                            v = select_value(v, field)
+                        except CELEvaluationError as e:
+                            raise _located(e, fpos)
                     return v
-            if type_value is not None:
-                return type_value
-            raise _located(_undeclared(parts[0], container), pos)
+            raise _located(_undeclared(first, container), pos)
 
         return lookup
 
-    def selects(self, base: Any, fields: list[str], pos: int) -> Any:
-        for f in fields:
-            base = self.select(base, f, pos)
+    def selects(self, base: Any, fields: list[tuple[str, int]]) -> Any:
+        for f, fpos in fields:
+            base = self.select(base, f, fpos)
         return base
 
     def select(self, operand: Any, field: str, pos: int) -> Any:
@@ -340,14 +346,13 @@ class _Compiler:
 
     def c_Select(self, node: ast.Select, scope: frozenset) -> Any:
         if not node.optional:
-            chain: list[str] = []
+            chain: list[tuple[str, int]] = []
             root: ast.Node = node
             while type(root) is ast.Select and not root.optional:
-                chain.append(root.field)
+                chain.append((root.field, root.pos))
                 root = root.operand
             if type(root) is ast.Ident:
-                parts = [root.name, *reversed(chain)]
-                return self.resolve(parts, root, scope, root.absolute)
+                return self.resolve(root, chain[::-1], scope)
             return self.select(self.compile(node.operand, scope), node.field, node.pos)
         operand = self.compile(node.operand, scope)
         inner = _code(operand)
@@ -761,7 +766,8 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
     t = type(node)
     if t is ast.Literal or t is Int64Boundary:
         v = node.value
-        size = len(v) if isinstance(v, (str, bytes)) else None
+        # Only strings and bytes are sized; a number adds nothing to what `+` builds.
+        size = len(v) if isinstance(v, (str, bytes)) else 0
         return 1, 1, size
     if t is ast.Ident:
         return 1, 1, None
@@ -777,7 +783,10 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
         size = len(node.children()) if t is ast.ListLit else len(node.entries)
     elif t is ast.Call and node.function in BUILDERS:
         sizes = [k[2] for k in kids]
-        if node.function == "_+_" and all(s is not None for s in sizes):
+        numeric = any(type(k) is ast.Literal and type(k.value) in (int, float, UInt) for k in node.children())
+        if node.function == "_+_" and numeric:
+            size = 0
+        elif node.function == "_+_" and all(s is not None for s in sizes):
             size = sum(sizes)  # type: ignore[arg-type]
             if hi is not None:
                 hi += size
