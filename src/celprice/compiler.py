@@ -20,6 +20,7 @@ from . import ast
 from .env import Environment, Limits
 from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .parser import Int64Boundary
+from .specialize import FAST_BINARY, binary
 from .stdlib import operators as ops
 from .stdlib.optionals import is_zero_value
 from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
@@ -168,6 +169,11 @@ def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
     return e
 
 
+def _copy(e: CELEvaluationError) -> CELEvaluationError:
+    """A fresh copy of a prepared error: raised errors get a source attached later."""
+    return type(e)(e.message, offset=e.offset)
+
+
 def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
     if isinstance(e, RecursionError):
         err: CELEvaluationError = CELLimitError("expression nests too deeply to evaluate")
@@ -278,20 +284,26 @@ class _Compiler:
 
     def local(self, name: str, pos: int) -> Code:
         key = "@" + name
-        return lambda a: a[key]
+
+        def read_local(a: Any) -> Any:
+            return a[key]
+
+        read_local.read_key = (key, None)  # type: ignore[attr-defined]
+        return read_local
 
     def variable(self, name: str, pos: int) -> Code:
-        container = self.env.container
+        missing = _located(_undeclared(name, self.env.container), pos)
         adapt_get = _ADAPT.get
 
         def read(a: Any) -> Any:
             try:
                 v = a[name]
             except KeyError:
-                raise _located(_undeclared(name, container), pos) from None
+                raise _copy(missing) from None
             f = adapt_get(type(v))
             return v if f is None else f(v)
 
+        read.read_key = (name, missing)  # type: ignore[attr-defined]
         return read
 
     def dynamic_lookup(self, candidates: list, first: str, pos: int) -> Code:
@@ -322,6 +334,31 @@ class _Compiler:
         if type(operand) is _Const:
             fn = self.select(_code(operand), field, pos)
             return self.fold(fn, [operand])
+        adapt_get = _ADAPT.get
+        no_key = f"no such key: '{field}'"
+        read_key = getattr(operand, "read_key", None)
+        if read_key is not None:
+            # `x.f` on a variable or local: read the name here, saving a call.
+            key, missing = read_key
+
+            def sel_name(a: Any) -> Any:
+                try:
+                    v = a[key]
+                except KeyError:
+                    raise _copy(missing) from None
+                if type(v) is dict:
+                    try:
+                        r = v[field]
+                    except KeyError:
+                        raise _located(CELEvaluationError(no_key), pos) from None
+                    f = adapt_get(type(r))
+                    return r if f is None else f(r)
+                try:
+                    return select_value(adapt(v), field)
+                except CELEvaluationError as e:
+                    raise _located(e, pos)
+
+            return sel_name
 
         def sel(a: Any) -> Any:
             v = operand(a)
@@ -329,11 +366,8 @@ class _Compiler:
                 try:
                     r = v[field]
                 except KeyError:
-                    raise _located(CELEvaluationError(f"no such key: '{field}'"), pos) from None
-                t = type(r)
-                if t is str or t is float or t is dict or t is list or t is bool:
-                    return r
-                f = _ADAPT.get(t)
+                    raise _located(CELEvaluationError(no_key), pos) from None
+                f = adapt_get(type(r))
                 return r if f is None else f(r)
             try:
                 return select_value(v, field)
@@ -380,6 +414,22 @@ class _Compiler:
             return self.fold(opt_index, [operand, key])
         index = ops.index
         adapt_get = _ADAPT.get
+        if type(key) is _Const and type(key.value) is int:
+            kv = key.value
+
+            def idx_const(a: Any) -> Any:
+                v = o(a)
+                if type(v) is list and 0 <= kv < len(v):
+                    r = v[kv]
+                else:
+                    try:
+                        r = index(v, kv)
+                    except CELEvaluationError as e:
+                        raise _located(e, pos)
+                f = adapt_get(type(r))
+                return r if f is None else f(r)
+
+            return self.fold(idx_const, [operand, key])
 
         def idx(a: Any) -> Any:
             try:
@@ -544,6 +594,12 @@ class _Compiler:
         codes = [_code(p) for p in parts]
         pos = node.pos
         n = len(codes)
+        if n == 2 and name in FAST_BINARY and type(node) is ast.Call and node.target is None:
+            right = parts[1]
+            const = type(right) is _Const
+            sized = self.size_check() if name == "_+_" else None
+            fn = binary(name, impl, codes[0], None if const else codes[1], right.value if const else None, pos, sized)
+            return self.fold(fn, parts)
         if n == 0:
             def fn(a: Any) -> Any:
                 try:
@@ -586,14 +642,13 @@ class _Compiler:
             return fn
         return self.fold(fn, parts)
 
-    def sized(self, fn: Code, pos: int) -> Code:
-        """Check the size of what `fn` builds and charge it to the budget."""
+    def size_check(self) -> Callable[[Any, Any, int], None]:
+        """A check of what an operation built: within the size limits, and charged to the budget."""
         self.needs_scope = True
         limits = self.limits
         max_str, max_list = limits.max_string_size, limits.max_list_size
 
-        def sized(a: Any) -> Any:
-            v = fn(a)
+        def check(a: Any, v: Any, pos: int) -> None:
             t = type(v)
             if t is str or t is bytes:
                 n = len(v)
@@ -612,12 +667,22 @@ class _Compiler:
                         CELLimitError(f"list of size {n} exceeds the limit of {max_list} (max_list_size)"), pos
                     )
             else:
-                return v
-            ctx = a.get(CTX) if type(a) is dict else None
+                return
+            # Constant folding runs without a budget; nothing to charge then.
+            ctx = a.get(CTX)
             if ctx is not None:
                 ctx.left -= n
                 if ctx.left < ctx.mark:
                     ctx.tick()
+
+        return check
+
+    def sized(self, fn: Code, pos: int) -> Code:
+        check = self.size_check()
+
+        def sized(a: Any) -> Any:
+            v = fn(a)
+            check(a, v, pos)
             return v
 
         return sized

@@ -56,7 +56,9 @@ def _not_bool(name: str, v: Any, pos: int) -> CELEvaluationError:
 def compile_comprehension(
     node: ast.Comprehension, rng: Code, pred: Code | None, body: Code, cost: int, limits: Limits
 ) -> Code:
-    from .compiler import CTX, adapt
+    from .compiler import _ADAPT, CTX, adapt
+
+    adapt_get = _ADAPT.get
 
     kind, pos = node.kind, node.pos
     key1 = "@" + node.var
@@ -104,7 +106,8 @@ def compile_comprehension(
                     ctx.left -= cost
                     if ctx.left < ctx.mark:
                         ctx.tick()
-                    a[key1] = adapt(x)
+                    f = adapt_get(type(x))
+                    a[key1] = x if f is None else f(x)
                     if step(a):
                         return
             else:
@@ -120,6 +123,9 @@ def compile_comprehension(
             _restore(a, key1, saved1)
             if key2:
                 _restore(a, key2, saved2)
+
+    if key2 is None and pred is None and kind in ("all", "exists", "map", "filter"):
+        return _single_var_fast(kind, rng, body, key1, cost, pos, max_list, adapt_get)
 
     if kind in ("all", "exists"):
         decide = kind == "exists"  # the value that ends the loop
@@ -239,6 +245,82 @@ def compile_comprehension(
         return transform_map
 
     raise AssertionError(f"unknown comprehension kind {kind}")
+
+
+def _single_var_fast(
+    kind: str, rng: Code, body: Code, key: str, cost: int, pos: int, max_list: int, adapt_get: Any
+) -> Code:
+    """The common one-variable macros with the loop written out: no per-element call but the body."""
+    from .compiler import CTX
+
+    if kind in ("all", "exists"):
+        decide = kind == "exists"
+        other = not decide
+
+        def quantifier(a: Any) -> bool:
+            ctx = a[CTX]
+            items = _items(rng(a), kind, pos)
+            saved = a.get(key, _MISSING)
+            error = None
+            try:
+                for x in items:
+                    ctx.left -= cost
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
+                    f = adapt_get(type(x))
+                    a[key] = x if f is None else f(x)
+                    try:
+                        v = body(a)
+                    except CELLimitError:
+                        raise
+                    except CELEvaluationError as e:
+                        if error is None:
+                            error = e
+                        continue
+                    if v is decide:
+                        return decide
+                    if v is not other and error is None:
+                        error = _not_bool(kind, v, pos)
+            finally:
+                _restore(a, key, saved)
+            if error is not None:
+                raise error
+            return other
+
+        return quantifier
+
+    is_filter = kind == "filter"
+
+    def collect(a: Any) -> list:
+        ctx = a[CTX]
+        items = _items(rng(a), kind, pos)
+        saved = a.get(key, _MISSING)
+        out: list = []
+        append = out.append
+        try:
+            for x in items:
+                ctx.left -= cost
+                if ctx.left < ctx.mark:
+                    ctx.tick()
+                f = adapt_get(type(x))
+                if f is not None:
+                    x = f(x)
+                a[key] = x
+                v = body(a)
+                if is_filter:
+                    if v is True:
+                        append(x)
+                    elif v is not False:
+                        raise _not_bool("filter", v, pos)
+                else:
+                    append(v)
+        finally:
+            _restore(a, key, saved)
+        if len(out) > max_list:
+            raise _located(CELLimitError(f"list of size {len(out)} exceeds the limit of {max_list} (max_list_size)"), pos)
+        return out
+
+    return collect
 
 
 def _insert(result: list, k: Any, v: Any, pos: int) -> None:

@@ -1,0 +1,7 @@
+"""`python -m celprice`: the same command line as the `celprice` script."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

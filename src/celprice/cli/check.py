@@ -1,0 +1,49 @@
+"""`celprice check`: save-time validation of every expression of an AppPricing."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from . import pricing_api
+from .common import FAILED, OK, read_json
+
+__all__ = ["add_parser", "run", "pricing_of"]
+
+
+def pricing_of(document: Any) -> Any:
+    """A bare AppPricing, or the `pricing` of a whole request (so a preview file checks too)."""
+    if isinstance(document, dict) and isinstance(document.get("pricing"), dict):
+        return document["pricing"]
+    return document
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "check",
+        help="validate every expression of a pricing, as saving it would",
+        description="Check every expression of an AppPricing (or of a request's \"pricing\") and print each "
+        "problem with its caret snippet. Exit 0 when there is none, 1 when there are problems, "
+        "2 when the file cannot be read.",
+    )
+    p.add_argument("pricing", metavar="PRICING.json", help="an AppPricing object, or a request with a \"pricing\" key (- for stdin)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    pricing = pricing_of(read_json(args.pricing))
+    invalid = pricing_api.request_error()
+    try:
+        problems = pricing_api.check_pricing(pricing)
+    except invalid as e:
+        # A pricing of the wrong shape (prices not integers, an expression not a string)
+        # is one more problem found by validation, not an unreadable file.
+        print(f"invalid pricing: {e}")
+        return FAILED
+    for problem in problems:
+        print(str(problem))
+    if problems:
+        count = len(problems)
+        print(f"{count} problem{'s' if count != 1 else ''}")
+        return FAILED
+    print("no problems")
+    return OK

@@ -1,0 +1,70 @@
+"""`celprice eval`: evaluate one expression and print the result as JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..env import Environment
+from ..program import compile as cel_compile
+from . import pricing_api
+from .common import OK, load_variables
+from .values import to_json, type_of
+
+__all__ = ["add_parser", "run", "add_variable_options", "environment", "result_json"]
+
+
+def add_variable_options(p: argparse.ArgumentParser) -> None:
+    """The options every evaluating command shares (eval, explain, repl)."""
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="a variable, its value as JSON (repeatable; wins over --vars): --var n=3 --var 's=\"x\"'",
+    )
+    p.add_argument(
+        "--vars",
+        action="append",
+        default=[],
+        metavar="FILE.json",
+        help="a JSON object of variables (repeatable; later files win; - for stdin)",
+    )
+    p.add_argument(
+        "--pricing",
+        action="store_true",
+        help="use the pricing environment (its functions, such as to_dollars, and numeric promotion)",
+    )
+
+
+def environment(pricing: bool) -> Environment | None:
+    """None means the default core-CEL environment."""
+    return pricing_api.environment() if pricing else None
+
+
+def result_json(value: Any, with_type: bool) -> str:
+    if with_type:
+        return json.dumps({"value": to_json(value), "type": type_of(value)}, ensure_ascii=False)
+    return json.dumps(to_json(value), ensure_ascii=False)
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "eval",
+        help="evaluate one expression and print the result as JSON",
+        description="Evaluate a CEL expression and print its value as JSON. "
+        "Exit 0 on success, 1 on an evaluation error, 2 on a syntax or usage error.",
+    )
+    p.add_argument("expression", help="the CEL expression")
+    add_variable_options(p)
+    p.add_argument("--type", action="store_true", help='print {"value": ..., "type": ...} with the CEL type')
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    variables = load_variables(args.vars, args.var)
+    # A syntax or check error, or an evaluation error, propagates to main(), which
+    # prints it with its caret snippet and exits 2 or 1.
+    value = cel_compile(args.expression, environment(args.pricing)).evaluate(variables)
+    print(result_json(value, args.type))
+    return OK

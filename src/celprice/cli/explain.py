@@ -1,0 +1,188 @@
+"""`celprice explain`: the value of every sub-expression, as a tree.
+
+Each node of the AST is rendered back to CEL text (see render.py) and that
+text is evaluated on its own against the same variables; the root's value
+comes from the real program. Comprehension bodies depend on the loop
+variable, so they are shown but not evaluated; a `cel.bind` body is
+evaluated inside the same binding; the branch a `?:` does not take is
+marked instead of evaluated.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import ast
+from ..env import Environment
+from ..errors import CELError, CELEvaluationError
+from ..program import Program
+from ..program import compile as cel_compile
+from .common import FAILED, OK, cel_error_text, error, load_variables
+from .evaluate import add_variable_options, environment
+from .render import qualified_name, render
+from .values import dumps
+
+__all__ = ["add_parser", "run", "Step", "explain"]
+
+_UNSET = object()
+
+
+@dataclass
+class Step:
+    """One line of the tree: a sub-expression and what became of it."""
+
+    text: str
+    value: Any = _UNSET
+    error: str | None = None
+    note: str | None = None  # why a node was not evaluated
+    literal: bool = False
+    children: list["Step"] = field(default_factory=list)
+
+
+class _Explainer:
+    def __init__(self, env: Environment | None, variables: dict[str, Any]) -> None:
+        self.env = env
+        self.variables = variables
+
+    def evaluate(self, step: Step, text: str) -> None:
+        try:
+            step.value = cel_compile(text, self.env).evaluate(self.variables)
+        except CELError as e:
+            step.error = cel_error_text(e)
+
+    def build(self, node: ast.Node, binds: tuple[tuple[str, str], ...]) -> Step:
+        text = render(node)
+        step = Step(text, literal=isinstance(node, ast.Literal))
+        if not step.literal:
+            self.evaluate(step, _with_binds(text, binds))
+        step.children = self.children(node, step, binds)
+        return step
+
+    def children(self, node: ast.Node, step: Step, binds: tuple[tuple[str, str], ...]) -> list[Step]:
+        kind = type(node)
+        if kind is ast.Comprehension:
+            steps = [self.build(node.range, binds)]
+            for part in (node.predicate, node.body):
+                if part is not None:
+                    steps.append(Step(render(part), note="evaluated for each element"))
+            return steps
+        if kind is ast.Bind:
+            inner = (*binds, (node.var, render(node.init)))
+            return [self.build(node.init, binds), self.build(node.body, inner)]
+        if kind is ast.Cond:
+            cond = self.build(node.cond, binds)
+            then, otherwise = self.build(node.then, binds), self.build(node.otherwise, binds)
+            if cond.error is not None:
+                then, otherwise = _skipped(then, "the condition failed"), _skipped(otherwise, "the condition failed")
+            elif cond.value is True:
+                otherwise = _skipped(otherwise, "the condition is true")
+            elif cond.value is False:
+                then = _skipped(then, "the condition is false")
+            return [cond, then, otherwise]
+        steps = [self.build(child, binds) for child in node.children()]
+        if step.error is None and kind in (ast.Select, ast.Call):
+            # `optional.of(x)` or a dotted variable `a.b`: the failing inner name is a
+            # namespace or part of a name, not a value of its own, so it is not shown.
+            steps = [
+                s for s, child in zip(steps, node.children()) if not (s.error is not None and qualified_name(child))
+            ]
+        return steps
+
+
+def _with_binds(text: str, binds: tuple[tuple[str, str], ...]) -> str:
+    for var, init in reversed(binds):
+        text = f"cel.bind({var}, {init}, {text})"
+    return text
+
+
+def _skipped(step: Step, reason: str) -> Step:
+    return Step(step.text, note=f"not evaluated: {reason}", literal=step.literal)
+
+
+def explain(program: Program, variables: dict[str, Any]) -> tuple[Step, CELEvaluationError | None]:
+    """The tree for a compiled program, and the program's own error if it failed.
+
+    The root's value or error is the program's own, not the re-rendered text's.
+    """
+    root = _Explainer(program.env, variables).build(program.ast, ())
+    root.value, root.error, root.literal = _UNSET, None, False  # the root always shows its value
+    try:
+        root.value = program.evaluate(variables)
+    except CELEvaluationError as e:
+        root.error = cel_error_text(e)
+        return root, e
+    return root, None
+
+
+# --- output ---------------------------------------------------------------------
+
+
+def _glyphs() -> tuple[str, str, str, str]:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "├└│─".encode(encoding)
+        return "├── ", "└── ", "│   ", "    "
+    except (UnicodeEncodeError, LookupError):
+        return "|-- ", "`-- ", "|   ", "    "
+
+
+def _describe(step: Step, width: int) -> str:
+    if step.note is not None:
+        return f"{step.text}  ({step.note})"
+    if step.error is not None:
+        return f"{step.text} = error: {step.error}"
+    if step.literal:
+        return step.text
+    value = dumps(step.value)
+    if width and len(value) > width:
+        value = value[: max(width - 3, 1)] + "..."
+    return f"{step.text} = {value}"
+
+
+def format_tree(root: Step, width: int = 100) -> str:
+    tee, last, bar, blank = _glyphs()
+    lines = [_describe(root, width)]
+
+    def walk(step: Step, prefix: str) -> None:
+        for i, child in enumerate(step.children):
+            final = i == len(step.children) - 1
+            lines.append(prefix + (last if final else tee) + _describe(child, width))
+            walk(child, prefix + (blank if final else bar))
+
+    walk(root, "")
+    return "\n".join(lines)
+
+
+# --- the command ------------------------------------------------------------------
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "explain",
+        help="show the value of every sub-expression as a tree",
+        description="Evaluate an expression and show each sub-expression with its value (or error), "
+        "so you can see why a fee is what it is.",
+    )
+    p.add_argument("expression", help="the CEL expression")
+    add_variable_options(p)
+    p.add_argument(
+        "--width",
+        type=int,
+        default=100,
+        metavar="N",
+        help="shorten values longer than N characters (0: never; default 100)",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    variables = load_variables(args.vars, args.var)
+    program = cel_compile(args.expression, environment(args.pricing))  # errors: exit 2 in main()
+    root, failure = explain(program, variables)
+    print(format_tree(root, max(args.width, 0)))
+    if failure is not None:
+        error(str(failure))  # the full error, with its caret, as `eval` prints it
+        return FAILED
+    return OK

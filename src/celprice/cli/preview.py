@@ -1,0 +1,70 @@
+"""`celprice preview`: what `POST /usage/cel/evaluate` would answer for a request."""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from . import pricing_api
+from .common import FAILED, OK, UsageError, read_json
+
+__all__ = ["add_parser", "run", "dollars", "format_table"]
+
+FEES = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total")
+
+
+def dollars(microcents: int) -> str:
+    """Exact dollars as to_dollars() writes them, with a $ and grouped thousands ($1,250.00)."""
+    text = pricing_api.module().format_dollars(microcents)
+    sign = "-" if text.startswith("-") else ""
+    whole, _, fraction = text.lstrip("-").partition(".")
+    return f"{sign}${int(whole):,}.{fraction}"
+
+
+def format_table(response: dict[str, Any]) -> str:
+    """The response for people: each fee in microcents and dollars, errors in place of dollars."""
+    rows = [("component", "microcents", "dollars")]
+    for name in FEES:
+        part = response.get(name, {})
+        value = part.get("value", 0)
+        shown = f"error: {part['error']}" if part.get("error") else dollars(value)
+        rows.append((name, f"{value:,}", shown))
+    name_width = max(len(r[0]) for r in rows)
+    number_width = max(len(r[1]) for r in rows)
+    lines = [f"{a:<{name_width}}  {b:>{number_width}}  {c}".rstrip() for a, b, c in rows]
+    description = response.get("description", {})
+    if description.get("error"):
+        text = f"error: {description['error']}"
+    else:
+        text = json.dumps(description.get("value", ""), ensure_ascii=False)
+    lines.append(f"{'description':<{name_width}}  {text}")
+    return "\n".join(lines)
+
+
+def failed(response: dict[str, Any]) -> bool:
+    return any(isinstance(part, dict) and part.get("error") for part in response.values())
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "preview",
+        help="evaluate a pricing request, as POST /usage/cel/evaluate does",
+        description="Evaluate a /usage/cel/evaluate request and print the response as JSON. "
+        "Exit 0 when every component evaluated, 1 when any failed, "
+        "2 for an invalid request, an unreadable file or a usage error.",
+    )
+    p.add_argument("request", metavar="REQUEST.json", help="the request (- for stdin)")
+    p.add_argument("--pretty", action="store_true", help="print a table in microcents and dollars instead of JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    request = read_json(args.request)
+    invalid = pricing_api.request_error()
+    try:
+        response = pricing_api.evaluate_pricing(request)
+    except invalid as e:
+        # The message starts with the JSON path of the bad field (pricing.prices.x: ...).
+        raise UsageError(f"invalid request: {e}") from None
+    print(format_table(response) if args.pretty else json.dumps(response, indent=2, ensure_ascii=False))
+    return FAILED if failed(response) else OK

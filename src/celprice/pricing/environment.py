@@ -1,0 +1,101 @@
+"""The pricing Environment: standard CEL plus the pricing dialect.
+
+One Environment per expression kind, because what a formula may read
+depends on its kind (spec/pricing.md, "Variables each expression sees"):
+a name outside its kind's set is an undeclared reference at compile time.
+Environments are cached so the core's compile cache (keyed by source and
+environment) is shared by every engine.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from ..env import Environment, Function, Limits, Overload
+from ..stdlib import operators as ops
+from .functions import HELPERS
+
+__all__ = ["KINDS", "FIELD_KINDS", "RUNTIME_NAMES", "variables_for", "pricing_environment", "PROMOTION"]
+
+_TASK_VARIABLES = {
+    "prices": "map(string, int)",
+    "output_meta": "map(string, dyn)",
+    "inputs": "list(map(string, dyn))",
+    "outputs": "list(map(string, dyn))",
+    "resources": "list(map(string, dyn))",
+    "usage_seconds": "int",
+    "elapsed_ms": "int",
+    "resource_ms": "int",
+    "task_inputs": "map(string, dyn)",
+    "task_function": "string",
+}
+_RESOURCE = {"resource_fee": "int", "resource_cost": "int"}
+_COMPONENTS = {"inference_fee": "int", "royalty_fee": "int", "partner_fee": "int"}
+
+# kind -> the variables an expression of that kind may read.
+_VARIABLES: dict[str, dict[str, str]] = {
+    "resource": _TASK_VARIABLES,
+    "component": {**_TASK_VARIABLES, **_RESOURCE},
+    "total": {**_TASK_VARIABLES, **_RESOURCE, **_COMPONENTS},
+    "description": {"prices": "map(string, int)"},
+    "estimate": {
+        "task_inputs": "map(string, dyn)",
+        "prices": "map(string, int)",
+        "task_function": "string",
+    },
+}
+KINDS: tuple[str, ...] = tuple(_VARIABLES)
+
+FIELD_KINDS: dict[str, str] = {
+    "resource_expression": "resource",
+    "inference_expression": "component",
+    "royalty_expression": "component",
+    "partner_expression": "component",
+    "total_expression": "total",
+    "description": "description",
+    "estimate": "estimate",
+}
+
+# Names only known once the task has run: a fee that reads one cannot be estimated.
+RUNTIME_NAMES: frozenset[str] = frozenset(
+    {"output_meta", "inputs", "outputs", "resources", "usage_seconds", "elapsed_ms", "resource_ms"}
+)
+
+
+def variables_for(kind: str) -> dict[str, str]:
+    """The declared variables (name -> CEL type) of an expression kind."""
+    try:
+        return dict(_VARIABLES[kind])
+    except KeyError:
+        raise ValueError(f"unknown expression kind {kind!r}; expected one of {', '.join(KINDS)}") from None
+
+
+def _promoted(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    # The integer side becomes a double, then the standard double operator
+    # applies (so 1 / 0.0 is +Inf, as CEL's double division is IEEE).
+    def promoted(a: Any, b: Any) -> Any:
+        return op(float(a), float(b))
+
+    return promoted
+
+
+_MIXED = (("int", "double"), ("double", "int"), ("uint", "double"), ("double", "uint"))
+
+# `int|uint op double` in + - * /. `%` and int-with-uint stay errors, as in CEL.
+PROMOTION: tuple[Function, ...] = tuple(
+    Function(name, [Overload(list(pair), "double", _promoted(op)) for pair in _MIXED])
+    for name, op in (("_+_", ops.add), ("_-_", ops.sub), ("_*_", ops.mul), ("_/_", ops.div))
+)
+
+
+@lru_cache(maxsize=64)
+def pricing_environment(kind: str = "total", *, promotion: bool = True, limits: Limits | None = None) -> Environment:
+    """The Environment of one expression kind: `resource`, `component` (inference,
+    royalty, partner), `total`, `description` or `estimate`.
+
+    `total` sees every fee variable, so it is the one to use for trying a formula.
+    """
+    variables = variables_for(kind)
+    functions = (*PROMOTION, *HELPERS) if promotion else HELPERS
+    return Environment(variables=variables, functions=functions, limits=limits)

@@ -1,0 +1,271 @@
+"""Fee evaluation: `PricingEngine` (compile an AppPricing once, evaluate it per
+task) and `evaluate_pricing` (one request, through a cache of engines)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..env import Limits
+from ..errors import CELError, CELEvaluationError
+from ..program import Program
+from ..values import INT64_MAX, ErrorValue, type_name
+from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text, one_line
+from .money import microcents
+from .request import RequestError, ValidPricing, describe, parse_pricing, task_activation
+
+__all__ = ["PricingEngine", "PricingDefaults", "evaluate_pricing", "engine_for"]
+
+DEFAULTS = PricingDefaults()
+_INT = int
+
+
+class _Component:
+    """One compiled fee field: its program, or the compile error it reports."""
+
+    __slots__ = ("field", "name", "program", "error", "source", "is_default")
+
+    def __init__(self, field: str, source: str, is_default: bool, promotion: bool, limits: Limits | None) -> None:
+        self.field = field
+        self.name = FEE_NAMES[field]
+        self.source = source
+        self.is_default = is_default
+        program, problems = compile_field(field, source, promotion=promotion, limits=limits)
+        self.program: Program | None = program
+        self.error: str | None = _compile_error(problems)
+
+    def run(self, activation: dict[str, Any]) -> tuple[int, str | None]:
+        """(microcents, None) or (0, the one-line error)."""
+        program = self.program
+        if program is None:
+            return 0, self.error
+        try:
+            value = program.evaluate(activation)
+        except CELError as e:
+            return 0, f"{self.field}{_located(e)}"
+        except Exception as e:  # the core converts these; a last guard for the service
+            return 0, one_line(f"{self.field}: internal error: {type(e).__name__}: {e}")
+        if type(value) is _INT and 0 <= value <= INT64_MAX:
+            return value, None
+        value, why = microcents(value)
+        if why is None:
+            return value, None
+        return 0, one_line(f"{self.field}: {why}")
+
+
+def _compile_error(problems: list[Problem]) -> str | None:
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0].headline() + more
+
+
+def _located(e: CELError) -> str:
+    """`:1:13: message` (or `: message` without a position), to follow a field name."""
+    if getattr(e, "line", None) is None:
+        return one_line(f": {e.message}")
+    return one_line(f":{e.located()}")  # type: ignore[attr-defined]
+
+
+def _failed(name: str) -> ErrorValue:
+    return ErrorValue(CELEvaluationError(f"depends on {name}, which failed"))
+
+
+def _entry(value: Any, error: str | None) -> dict[str, Any]:
+    return {"value": value} if error is None else {"value": value, "error": error}
+
+
+class PricingEngine:
+    """An AppPricing compiled once, evaluated for many tasks.
+
+    Every expression is compiled against the variables its kind may see, so a
+    name it may not use is an "undeclared reference" error for that component
+    (reported in each response, never raised). A pricing of the wrong shape
+    raises RequestError here.
+    """
+
+    def __init__(
+        self,
+        pricing: Mapping[str, Any] | ValidPricing,
+        defaults: PricingDefaults | None = None,
+        promotion: bool = True,
+        limits: Limits | None = None,
+    ) -> None:
+        valid = pricing if isinstance(pricing, ValidPricing) else parse_pricing(pricing)
+        self.pricing = valid
+        self.defaults = defaults = defaults or DEFAULTS
+        self.promotion = promotion
+        self.limits = limits
+        self.prices: dict[str, int] = dict(valid.prices)
+        components = []
+        for field in FEE_FIELDS:
+            source = valid.expressions[field]
+            is_default = source is None
+            components.append(
+                _Component(field, getattr(defaults, field) if is_default else source, is_default, promotion, limits)
+            )
+        self.components: tuple[_Component, ...] = tuple(components)
+        self._resource, self._inference, self._royalty, self._partner, self._total = components
+        # The description sees only prices: it is the same for every task.
+        self._description = self._describe()
+
+    def _describe(self) -> tuple[str, str | None]:
+        source = self.pricing.expressions["description"]
+        if source is None:
+            source = self.defaults.description
+        if is_plain_text(source):
+            return source, None
+        program, problems = compile_field("description", source, promotion=self.promotion, limits=self.limits)
+        if program is None:
+            return "", _compile_error(problems)
+        try:
+            value = program.evaluate({"prices": self.prices})
+        except CELError as e:
+            return "", f"description{_located(e)}"
+        if type(value) is not str:
+            return "", f"description: must be a string, got {type_name(value)}"
+        return value, None
+
+    def evaluate(
+        self,
+        *,
+        output_meta: Any = None,
+        resources: Any = None,
+        usage_seconds: Any = None,
+        task_inputs: Any = None,
+        task_function: Any = None,
+        elapsed_ms: Any = None,
+    ) -> dict[str, dict[str, Any]]:
+        """The response for one task (RequestError when the task data has the wrong shape)."""
+        act = task_activation(
+            self.prices, output_meta, resources, usage_seconds, task_inputs, task_function, elapsed_ms
+        )
+        return self.run(act)
+
+    def run(self, act: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Evaluate every component against a task activation (built by `task_activation`)."""
+        resource, resource_error = self._resource.run(act)
+        if resource_error is None:
+            act["resource_fee"] = act["resource_cost"] = resource
+        else:
+            act["resource_fee"] = _failed("resource_fee")
+            act["resource_cost"] = _failed("resource_cost")
+        inference, inference_error = self._inference.run(act)
+        royalty, royalty_error = self._royalty.run(act)
+        partner, partner_error = self._partner.run(act)
+        errors = (resource_error, inference_error, royalty_error, partner_error)
+        total_component = self._total
+        if total_component.is_default and (resource_error or inference_error or royalty_error or partner_error):
+            name = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee")[
+                next(i for i, e in enumerate(errors) if e is not None)
+            ]
+            total, total_error = 0, f"total_expression: depends on {name}, which failed"
+        else:
+            act["inference_fee"] = inference if inference_error is None else _failed("inference_fee")
+            act["royalty_fee"] = royalty if royalty_error is None else _failed("royalty_fee")
+            act["partner_fee"] = partner if partner_error is None else _failed("partner_fee")
+            total, total_error = total_component.run(act)
+        description, description_error = self._description
+        return {
+            "resource_fee": _entry(resource, resource_error),
+            "inference_fee": _entry(inference, inference_error),
+            "royalty_fee": _entry(royalty, royalty_error),
+            "partner_fee": _entry(partner, partner_error),
+            "total": _entry(total, total_error),
+            "description": _entry(description, description_error),
+        }
+
+
+# --- evaluate_pricing: one request, engines cached per pricing ------------------------
+
+_CACHE_SIZE = 1024
+_engines: dict[tuple, PricingEngine] = {}
+_KEY_FIELDS = (
+    "resource_expression",
+    "inference_expression",
+    "royalty_expression",
+    "partner_expression",
+    "total_expression",
+    "description",
+    "estimate",
+    "upstream_pricing",
+)
+
+
+def _cache_key(pricing: Any) -> tuple | None:
+    """A hashable key of everything that shapes an engine, or None (then no caching).
+
+    Types are part of the key: 1, 1.0 and True hash alike, but only 1 and 1.0
+    are valid prices.
+    """
+    if type(pricing) is not dict:
+        return None
+    prices = pricing.get("prices")
+    if prices is None:
+        price_key: tuple = ()
+    elif type(prices) is dict:
+        price_key = tuple((k, type(v), v) for k, v in prices.items())
+        for _, t, _ in price_key:
+            if t is not int and t is not float:
+                return None
+    else:
+        return None
+    texts = tuple(pricing.get(f) for f in _KEY_FIELDS)
+    for text in texts:
+        if text is not None and type(text) is not str:
+            return None
+    return (texts, price_key)
+
+
+def engine_for(
+    pricing: Any, defaults: PricingDefaults | None = None, promotion: bool = True, limits: Limits | None = None
+) -> PricingEngine:
+    """The (cached) engine of a pricing object; RequestError when it has the wrong shape."""
+    key = _cache_key(pricing)
+    if key is None:
+        return PricingEngine(pricing, defaults, promotion, limits)
+    key = (key, defaults, promotion, limits)
+    engine = _engines.get(key)
+    if engine is None:
+        engine = PricingEngine(pricing, defaults, promotion, limits)
+        if len(_engines) >= _CACHE_SIZE:
+            # Drop the oldest entry; dicts keep insertion order.
+            try:
+                del _engines[next(iter(_engines))]
+            except (KeyError, StopIteration, RuntimeError):
+                pass
+        _engines[key] = engine
+    return engine
+
+
+def split_request(request: Any) -> tuple[Any, dict[str, Any]]:
+    """(pricing, task fields) of a request object."""
+    if not isinstance(request, Mapping):
+        raise RequestError("request", f"must be an object, got {describe(request)}")
+    pricing = request.get("pricing")
+    if pricing is None:
+        raise RequestError("pricing", "is required")
+    task = {
+        "output_meta": request.get("output_meta"),
+        "resources": request.get("resources"),
+        "usage_seconds": request.get("usage_seconds"),
+        "task_inputs": request.get("task_inputs"),
+        "task_function": request.get("task_function"),
+        "elapsed_ms": request.get("elapsed_ms"),
+    }
+    return pricing, task
+
+
+def evaluate_pricing(
+    request: Mapping[str, Any],
+    *,
+    defaults: PricingDefaults | None = None,
+    promotion: bool = True,
+    limits: Limits | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The `/usage/cel/evaluate` response for a parsed request object (see spec/pricing.md).
+
+    Raises RequestError (a ValueError naming the JSON path) when the request has the wrong
+    shape; every formula failure is reported in the response instead.
+    """
+    pricing, task = split_request(request)
+    return engine_for(pricing, defaults, promotion, limits).evaluate(**task)

@@ -1,0 +1,171 @@
+"""Closures specialised for the shapes pricing formulas are made of.
+
+The generic call closure evaluates the arguments and hands them to the
+library function, which then dispatches on their types. For the binary
+operators, these closures test the common case (both operands int, or both
+double, or both string) inline and compute it with the C-level `operator`
+function, and reach the library function only for everything else. A
+constant right operand (`x * 1000000.0`) is held in the closure instead of
+being produced by a call.
+"""
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from .errors import CELEvaluationError, CELLimitError
+from .values import INT64_MAX, INT64_MIN
+
+__all__ = ["binary", "FAST_BINARY"]
+
+Code = Callable[[Any], Any]
+
+# Operators whose int and double cases are exactly Python's (with the int64
+# range checked afterwards). `/` and `%` are left out: CEL truncates integer
+# division and makes float division by zero IEEE, where Python differs.
+_ARITH = {"_+_": operator.add, "_-_": operator.sub, "_*_": operator.mul}
+# Comparisons agree with Python for same-typed ints, doubles (NaN included)
+# and strings (code-point order).
+_COMPARE = {
+    "_<_": operator.lt,
+    "_<=_": operator.le,
+    "_>_": operator.gt,
+    "_>=_": operator.ge,
+    "_==_": operator.eq,
+    "_!=_": operator.ne,
+}
+FAST_BINARY = frozenset(_ARITH) | frozenset(_COMPARE) | {"_/_"}
+
+
+def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
+    if e.offset is None:
+        e.offset = pos
+    return e
+
+
+def binary(
+    name: str,
+    impl: Callable[[Any, Any], Any],
+    lf: Code,
+    rf: Code | None,
+    rconst: Any,
+    pos: int,
+    sized: Callable[[Any, Any, int], None] | None,
+) -> Code:
+    """The closure for `left <name> right`; rf is None when the right operand is the constant rconst.
+
+    `sized(a, value, pos)` checks and charges what `+` builds (strings, lists).
+    """
+    if name in _COMPARE:
+        return _compare(_COMPARE[name], impl, lf, rf, rconst, pos)
+    if name == "_/_":
+        return _divide(impl, lf, rf, rconst, pos)
+    return _arith(_ARITH[name], impl, lf, rf, rconst, pos, sized)
+
+
+def _arith(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int, sized: Any) -> Code:
+    lo, hi = INT64_MIN, INT64_MAX
+
+    def slow(a: Any, l: Any, r: Any) -> Any:
+        try:
+            v = impl(l, r)
+        except CELLimitError:
+            raise
+        except CELEvaluationError as e:
+            raise _located(e, pos)
+        if sized is not None:
+            sized(a, v, pos)
+        return v
+
+    if rf is None:
+        r = rconst
+        tr = type(r)
+
+        def arith_const(a: Any) -> Any:
+            l = lf(a)
+            t = type(l)
+            if t is tr:
+                if t is int:
+                    v = op(l, r)
+                    if lo <= v <= hi:
+                        return v
+                elif t is float:
+                    return op(l, r)
+            return slow(a, l, r)
+
+        return arith_const
+
+    def arith(a: Any) -> Any:
+        l = lf(a)
+        r = rf(a)
+        t = type(l)
+        if t is type(r):
+            if t is int:
+                v = op(l, r)
+                if lo <= v <= hi:
+                    return v
+            elif t is float:
+                return op(l, r)
+        return slow(a, l, r)
+
+    return arith
+
+
+def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
+    def slow(l: Any, r: Any) -> Any:
+        try:
+            return impl(l, r)
+        except CELEvaluationError as e:
+            raise _located(e, pos)
+
+    if rf is None:
+        r = rconst
+
+        def divide_const(a: Any) -> Any:
+            l = lf(a)
+            if type(l) is float and type(r) is float and r:
+                return l / r
+            return slow(l, r)
+
+        return divide_const
+
+    def divide(a: Any) -> Any:
+        l = lf(a)
+        r = rf(a)
+        if type(l) is float and type(r) is float and r:
+            return l / r
+        return slow(l, r)
+
+    return divide
+
+
+def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
+    def slow(l: Any, r: Any) -> Any:
+        try:
+            return impl(l, r)
+        except CELEvaluationError as e:
+            raise _located(e, pos)
+
+    if rf is None:
+        r = rconst
+        tr = type(r)
+        fast = tr is int or tr is float or tr is str
+
+        def compare_const(a: Any) -> Any:
+            l = lf(a)
+            if fast and type(l) is tr:
+                return op(l, r)
+            return slow(l, r)
+
+        return compare_const
+
+    def compare(a: Any) -> Any:
+        l = lf(a)
+        r = rf(a)
+        t = type(l)
+        if t is type(r) and (t is int or t is float or t is str):
+            return op(l, r)
+        return slow(l, r)
+
+    return compare
