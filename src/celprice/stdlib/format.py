@@ -56,6 +56,10 @@ def format_double(x: float) -> str:
     below -4 or at least 6 (Go fixes the threshold at 6 for shortest output,
     whatever the digit count), so 100000.0 is '100000' but 1e6 is '1e+06'.
     """
+    if 1e-4 <= abs(x) < 1e6:
+        # Here Python's repr is already positional with the shortest digits.
+        text = repr(x)
+        return text[:-2] if text.endswith(".0") else text
     if x != x:
         return "NaN"
     if x in (_m.inf, -_m.inf):

@@ -1,0 +1,1 @@
+"""Adversarial tests: hostile formulas and hostile data against celprice's limits."""
