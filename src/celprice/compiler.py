@@ -44,10 +44,15 @@ class Budget:
     __slots__ = ("left", "mark", "limits", "deadline")
 
     def __init__(self, limits: Limits) -> None:
+        # Made for every evaluation that needs a budget: keep it cheap.
         self.limits = limits
         self.left = limits.max_cost
-        self.deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
-        self.mark = self._next_mark()
+        if limits.timeout is None:
+            self.deadline = None
+            self.mark = 0
+        else:
+            self.deadline = time.monotonic() + limits.timeout
+            self.mark = self._next_mark()
 
     def _next_mark(self) -> int:
         # Below `mark` the loop calls tick(): at 0 (over budget), or every
@@ -358,6 +363,7 @@ class _Compiler:
                 except CELEvaluationError as e:
                     raise _located(e, pos)
 
+            sel_name.fused_select = (key, missing, field, pos)  # type: ignore[attr-defined]
             return sel_name
 
         def sel(a: Any) -> Any:
@@ -778,7 +784,7 @@ class _Compiler:
         rng = self.code(node.range, scope)
         pred = self.code(node.predicate, inner) if node.predicate is not None else None
         body = self.code(node.body, inner)
-        cost = count_nodes(node.body) + (count_nodes(node.predicate) if node.predicate is not None else 0) + 1
+        cost = count_nodes(node.body) + count_nodes(node.predicate) + 1
         return compile_comprehension(node, rng, pred, body, cost, self.limits)
 
 
@@ -790,7 +796,7 @@ def _map_insert(out: Any, k: Any, v: Any, pos: int) -> Any:
     tk = type(k)
     if tk is str:
         if k in out:
-            raise _located(CELEvaluationError(f"Failed with repeated key: {k!r}"), pos)
+            raise _located(CELEvaluationError(f"Failed with repeated key: {ops._show_key(k)}"), pos)
         out[k] = v
         return out
     if tk not in (int, UInt, bool):
@@ -798,7 +804,7 @@ def _map_insert(out: Any, k: Any, v: Any, pos: int) -> Any:
 
         raise _located(CELEvaluationError(f"unsupported key type '{type_name(k)}' in map literal"), pos)
     if ops.map_has(out, k):
-        raise _located(CELEvaluationError(f"Failed with repeated key: {k!r}"), pos)
+        raise _located(CELEvaluationError(f"Failed with repeated key: {ops._show_key(k)}"), pos)
     if type(out) is dict:
         if k not in out:
             out[k] = v
@@ -810,13 +816,18 @@ def _map_insert(out: Any, k: Any, v: Any, pos: int) -> Any:
 
 
 def count_nodes(node: ast.Node | None) -> int:
+    """Nodes one evaluation of `node` runs, not counting the insides of nested
+    comprehensions (their iterations charge for themselves)."""
     if node is None:
         return 0
     total, stack = 0, [node]
     while stack:
         n = stack.pop()
         total += 1
-        stack.extend(n.children())
+        if type(n) is ast.Comprehension:
+            stack.append(n.range)
+        else:
+            stack.extend(n.children())
     return total
 
 

@@ -151,6 +151,9 @@ def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: An
         r = rconst
         tr = type(r)
         fast = tr is int or tr is float or tr is str
+        fused = getattr(lf, "fused_select", None)
+        if fast and fused is not None:
+            return _compare_field_const(op, slow, lf, fused, r)
 
         def compare_const(a: Any) -> Any:
             l = lf(a)
@@ -169,3 +172,23 @@ def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: An
         return slow(l, r)
 
     return compare
+
+
+def _compare_field_const(op: Callable, slow: Callable, lf: Code, fused: tuple, r: Any) -> Code:
+    """`x.field <op> constant`, the comparison comprehension bodies are made of, in one closure."""
+    key, missing, field, _ = fused
+    tr = type(r)
+    lo, hi = INT64_MIN, INT64_MAX
+    absent = object()
+
+    def compare_field(a: Any) -> Any:
+        v = a.get(key, absent)
+        if type(v) is dict:
+            l = v.get(field, absent)
+            t = type(l)
+            if t is tr and (t is not int or lo <= l <= hi):
+                return op(l, r)
+        # Anything unusual (missing key, other types, adaptation): the general path.
+        return slow(lf(a), r)
+
+    return compare_field

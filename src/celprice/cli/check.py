@@ -12,7 +12,7 @@ __all__ = ["add_parser", "run", "pricing_of"]
 
 def pricing_of(document: Any) -> Any:
     """A bare AppPricing, or the `pricing` of a whole request (so a preview file checks too)."""
-    if isinstance(document, dict) and isinstance(document.get("pricing"), dict):
+    if isinstance(document, dict) and "pricing" in document:  # an AppPricing has no "pricing" field
         return document["pricing"]
     return document
 

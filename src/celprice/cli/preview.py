@@ -8,7 +8,7 @@ from typing import Any
 from . import pricing_api
 from .common import FAILED, OK, UsageError, read_json
 
-__all__ = ["add_parser", "run", "dollars", "format_table"]
+__all__ = ["add_parser", "run", "dollars", "format_table", "format_json"]
 
 FEES = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total")
 
@@ -41,6 +41,12 @@ def format_table(response: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_json(response: dict[str, Any]) -> str:
+    """The response as JSON, one component per line (as the spec shows it)."""
+    lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in response.items()]
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
 def failed(response: dict[str, Any]) -> bool:
     return any(isinstance(part, dict) and part.get("error") for part in response.values())
 
@@ -66,5 +72,5 @@ def run(args: argparse.Namespace) -> int:
     except invalid as e:
         # The message starts with the JSON path of the bad field (pricing.prices.x: ...).
         raise UsageError(f"invalid request: {e}") from None
-    print(format_table(response) if args.pretty else json.dumps(response, indent=2, ensure_ascii=False))
+    print(format_table(response) if args.pretty else format_json(response))
     return FAILED if failed(response) else OK

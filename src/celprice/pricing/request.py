@@ -54,11 +54,9 @@ class ValidPricing:
 
 def describe(value: Any) -> str:
     """A value as an error message shows it: JSON scalars as JSON, containers by kind."""
-    if value is None or type(value) in (bool, int, str):
+    if value is None or type(value) in (bool, int, float, str):
         text = json.dumps(value, ensure_ascii=False)
         return text if len(text) <= 60 else text[:57] + "..."
-    if type(value) is float:
-        return repr(value) if value == value and abs(value) != float("inf") else str(value)
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, _LISTS):

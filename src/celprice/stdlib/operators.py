@@ -347,10 +347,13 @@ def map_has(m: Any, key: Any) -> bool:
 
 
 def _show_key(key: Any) -> str:
+    """A map key as CEL source would spell it: 'a', true, 1, 1u."""
     if type(key) is str:
         return repr(key)
     if key is True or key is False:
         return "true" if key else "false"
+    if type(key) is UInt:
+        return f"{int(key)}u"
     return str(key)
 
 
