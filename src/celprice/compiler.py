@@ -380,7 +380,26 @@ class _Compiler:
             except CELEvaluationError as e:
                 raise _located(e, pos)
 
-        return sel
+        index_of = getattr(operand, "index_of", None)
+        if index_of is None:
+            return sel
+        # `items[0].field`: walk the whole path in one closure when it is all
+        # lists and dicts; anything else takes the step-by-step route.
+        key, kv = index_of
+        absent = object()
+
+        def sel_index_field(a: Any) -> Any:
+            v = a.get(key, absent)
+            if type(v) is list and 0 <= kv < len(v):
+                e = v[kv]
+                if type(e) is dict:
+                    r = e.get(field, absent)
+                    if r is not absent:
+                        f = adapt_get(type(r))
+                        return r if f is None else f(r)
+            return sel(a)
+
+        return sel_index_field
 
     # --- selection, indexing ----------------------------------------------------------
 
@@ -435,6 +454,9 @@ class _Compiler:
                 f = adapt_get(type(r))
                 return r if f is None else f(r)
 
+            read_key = getattr(o, "read_key", None)
+            if read_key is not None:
+                idx_const.index_of = (read_key[0], kv)  # type: ignore[attr-defined]
             return self.fold(idx_const, [operand, key])
 
         def idx(a: Any) -> Any:
