@@ -305,6 +305,8 @@ class _Compiler:
                 v = a[name]
             except KeyError:
                 raise _copy(missing) from None
+            if type(v) is int and INT64_MIN <= v <= INT64_MAX:
+                return v
             f = adapt_get(type(v))
             return v if f is None else f(v)
 
@@ -356,6 +358,8 @@ class _Compiler:
                         r = v[field]
                     except KeyError:
                         raise _located(CELEvaluationError(no_key), pos) from None
+                    if type(r) is int and INT64_MIN <= r <= INT64_MAX:
+                        return r
                     f = adapt_get(type(r))
                     return r if f is None else f(r)
                 try:
@@ -373,6 +377,8 @@ class _Compiler:
                     r = v[field]
                 except KeyError:
                     raise _located(CELEvaluationError(no_key), pos) from None
+                if type(r) is int and INT64_MIN <= r <= INT64_MAX:
+                    return r
                 f = adapt_get(type(r))
                 return r if f is None else f(r)
             try:
@@ -395,6 +401,8 @@ class _Compiler:
                 if type(e) is dict:
                     r = e.get(field, absent)
                     if r is not absent:
+                        if type(r) is int and INT64_MIN <= r <= INT64_MAX:
+                            return r
                         f = adapt_get(type(r))
                         return r if f is None else f(r)
             return sel(a)
@@ -451,6 +459,8 @@ class _Compiler:
                         r = index(v, kv)
                     except CELEvaluationError as e:
                         raise _located(e, pos)
+                if type(r) is int and INT64_MIN <= r <= INT64_MAX:
+                    return r
                 f = adapt_get(type(r))
                 return r if f is None else f(r)
 
@@ -464,6 +474,8 @@ class _Compiler:
                 r = index(o(a), k(a))
             except CELEvaluationError as e:
                 raise _located(e, pos)
+            if type(r) is int and INT64_MIN <= r <= INT64_MAX:
+                return r
             f = adapt_get(type(r))
             return r if f is None else f(r)
 

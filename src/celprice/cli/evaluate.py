@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from ..env import Environment
 from ..program import compile as cel_compile
 from . import pricing_api
-from .common import OK, load_variables
+from .common import OK, UsageError, load_variables
 from .values import to_json, type_of
 
-__all__ = ["add_parser", "run", "add_variable_options", "environment", "result_json"]
+__all__ = ["add_parser", "run", "add_variable_options", "environment", "prepare", "undeclared", "result_json"]
 
 
 def add_variable_options(p: argparse.ArgumentParser) -> None:
@@ -42,6 +43,33 @@ def environment(pricing: bool) -> Environment | None:
     return pricing_api.environment() if pricing else None
 
 
+def undeclared(env: Environment | None, names: Iterable[str]) -> str | None:
+    """A message when an environment that declares its variables does not declare some of these.
+
+    Formulas in the pricing environment can read only the declared names, so a
+    variable with another name is most likely a typo (`output` for `outputs`).
+    """
+    if env is None or not env.declares_variables:
+        return None
+    unknown = sorted(n for n in names if n not in env.variables)
+    if not unknown:
+        return None
+    return (
+        f"the pricing environment has no variable {', '.join(repr(n) for n in unknown)} "
+        f"(it has {', '.join(sorted(env.variables))})"
+    )
+
+
+def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any]]:
+    """The environment and the variables of an evaluating command, checked against each other."""
+    variables = load_variables(args.vars, args.var)
+    env = environment(args.pricing)
+    message = undeclared(env, variables)
+    if message is not None:
+        raise UsageError(message)
+    return env, variables
+
+
 def result_json(value: Any, with_type: bool) -> str:
     if with_type:
         return json.dumps({"value": to_json(value), "type": type_of(value)}, ensure_ascii=False)
@@ -62,9 +90,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    variables = load_variables(args.vars, args.var)
+    env, variables = prepare(args)
     # A syntax or check error, or an evaluation error, propagates to main(), which
     # prints it with its caret snippet and exits 2 or 1.
-    value = cel_compile(args.expression, environment(args.pricing)).evaluate(variables)
+    value = cel_compile(args.expression, env).evaluate(variables)
     print(result_json(value, args.type))
     return OK

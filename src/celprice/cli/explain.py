@@ -19,8 +19,8 @@ from ..env import Environment
 from ..errors import CELError, CELEvaluationError
 from ..program import Program
 from ..program import compile as cel_compile
-from .common import FAILED, OK, cel_error_text, error, load_variables
-from .evaluate import add_variable_options, environment
+from .common import FAILED, OK, cel_error_text, error
+from .evaluate import add_variable_options, prepare
 from .render import qualified_name, render
 from .values import dumps
 
@@ -178,8 +178,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    variables = load_variables(args.vars, args.var)
-    program = cel_compile(args.expression, environment(args.pricing))  # errors: exit 2 in main()
+    env, variables = prepare(args)
+    program = cel_compile(args.expression, env)  # a syntax or check error: exit 2 in main()
     root, failure = explain(program, variables)
     print(format_tree(root, max(args.width, 0)))
     if failure is not None:

@@ -16,8 +16,8 @@ from .. import __version__
 from ..env import Environment
 from ..errors import CELError
 from ..program import compile as cel_compile
-from .common import OK, error, load_variables
-from .evaluate import add_variable_options, environment, result_json
+from .common import OK, error
+from .evaluate import add_variable_options, prepare, result_json, undeclared
 from .values import dumps
 
 __all__ = ["add_parser", "run", "Session"]
@@ -68,6 +68,8 @@ class Session:
             match = _LET.match(text)
             if match is None:
                 error("usage: :let NAME = EXPR")
+            elif (message := undeclared(self.env, [match.group(1)])) is not None:
+                error(message)
             else:
                 try:
                     self.variables[match.group(1)] = self.evaluate(match.group(2))
@@ -120,7 +122,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    session = Session(environment(args.pricing), load_variables(args.vars, args.var))
+    session = Session(*prepare(args))
     interactive = sys.stdin.isatty()
     prompt = "cel> " if interactive else ""
     if interactive:

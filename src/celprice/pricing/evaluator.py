@@ -10,6 +10,7 @@ from ..errors import CELError, CELEvaluationError
 from ..program import Program
 from ..values import INT64_MAX, ErrorValue, type_name
 from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text, one_line
+from .fastpaths import FAST_PATHS
 from .money import microcents
 from .request import RequestError, ValidPricing, describe, parse_pricing, task_activation
 
@@ -22,7 +23,7 @@ _INT = int
 class _Component:
     """One compiled fee field: its program, or the compile error it reports."""
 
-    __slots__ = ("field", "name", "program", "error", "source", "is_default")
+    __slots__ = ("field", "name", "program", "error", "source", "is_default", "fast")
 
     def __init__(self, field: str, source: str, is_default: bool, promotion: bool, limits: Limits | None) -> None:
         self.field = field
@@ -32,9 +33,16 @@ class _Component:
         program, problems = compile_field(field, source, promotion=promotion, limits=limits)
         self.program: Program | None = program
         self.error: str | None = _compile_error(problems)
+        # Custom limits could stop the formula where the direct computation would not.
+        self.fast = FAST_PATHS.get((field, source)) if limits is None else None
 
     def run(self, activation: dict[str, Any]) -> tuple[int, str | None]:
         """(microcents, None) or (0, the one-line error)."""
+        fast = self.fast
+        if fast is not None:
+            value = fast(activation)
+            if value is not None:
+                return value, None
         program = self.program
         if program is None:
             return 0, self.error
@@ -179,37 +187,38 @@ class PricingEngine:
 
 _CACHE_SIZE = 1024
 _engines: dict[tuple, PricingEngine] = {}
-_KEY_FIELDS = (
-    "resource_expression",
-    "inference_expression",
-    "royalty_expression",
-    "partner_expression",
-    "total_expression",
-    "description",
-    "estimate",
-    "upstream_pricing",
-)
 
 
 def _cache_key(pricing: Any) -> tuple | None:
     """A hashable key of everything that shapes an engine, or None (then no caching).
 
-    Types are part of the key: 1, 1.0 and True hash alike, but only 1 and 1.0
-    are valid prices.
+    Prices must be int or float to be cached: 1 and 1.0 then share a key, which is
+    right as both become the price 1, while True (equal to 1) is not a price at all.
     """
     if type(pricing) is not dict:
         return None
-    prices = pricing.get("prices")
+    get = pricing.get
+    prices = get("prices")
     if prices is None:
         price_key: tuple = ()
     elif type(prices) is dict:
-        price_key = tuple((k, type(v), v) for k, v in prices.items())
-        for _, t, _ in price_key:
+        price_key = tuple(prices.items())
+        for _, v in price_key:
+            t = type(v)
             if t is not int and t is not float:
                 return None
     else:
         return None
-    texts = tuple(pricing.get(f) for f in _KEY_FIELDS)
+    texts = (
+        get("resource_expression"),
+        get("inference_expression"),
+        get("royalty_expression"),
+        get("partner_expression"),
+        get("total_expression"),
+        get("description"),
+        get("estimate"),
+        get("upstream_pricing"),
+    )
     for text in texts:
         if text is not None and type(text) is not str:
             return None
