@@ -7,7 +7,6 @@ materialised and no recursion happens however deep the input nests.
 from __future__ import annotations
 
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,8 @@ class Int64Boundary(ast.Literal):
 
 
 def _grammar_text() -> str:
+    from importlib import resources  # only when the parser is first built: keeps import fast
+
     try:
         return resources.files("celprice").joinpath("cel.lark").read_text("utf-8")
     except (FileNotFoundError, OSError):

@@ -11,7 +11,7 @@ from .env import Environment
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .parser import parse
 
-__all__ = ["Program", "compile", "evaluate", "DEFAULT_ENV", "CACHE_SIZE"]
+__all__ = ["Program", "compile", "evaluate", "default_environment", "CACHE_SIZE"]
 
 CACHE_SIZE = 4096
 _MISSING = object()
@@ -75,7 +75,14 @@ class Program:
         return f"Program({self.source!r})"
 
 
-DEFAULT_ENV = Environment()
+@lru_cache(maxsize=1)
+def default_environment() -> Environment:
+    """The environment of `compile(source)` without one: standard CEL, no declarations.
+
+    Built on first use so that importing celprice does not load the whole
+    standard library (RE2, time zones, ...).
+    """
+    return Environment()
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -86,7 +93,7 @@ def _cached(source: str, env: Environment) -> Program:
 def compile(source: str, env: Environment | None = None, *, cache: bool = True) -> Program:
     """Parse and compile CEL source; cached by (source, environment) unless cache=False."""
     if env is None:
-        env = DEFAULT_ENV
+        env = default_environment()
     if cache:
         try:
             return _cached(source, env)
