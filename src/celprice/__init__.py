@@ -17,6 +17,18 @@ from .values import Duration, ErrorValue, Map, Optional, Timestamp, Type, UInt
 
 __version__ = "0.1.0"
 
+# The pricing evaluator is reachable from the top level but loaded on first
+# use, so services that only need the CEL core do not pay for it at import.
+_PRICING = ("evaluate_pricing", "RequestError", "PricingEngine", "PricingDefaults", "check_pricing", "estimate_pricing")
+
+
+def __getattr__(name: str) -> object:
+    if name in _PRICING:
+        from . import pricing
+
+        return getattr(pricing, name)
+    raise AttributeError(f"module 'celprice' has no attribute {name!r}")
+
 __all__ = [
     "compile",
     "evaluate",
@@ -38,4 +50,5 @@ __all__ = [
     "Map",
     "ErrorValue",
     "__version__",
+    *_PRICING,
 ]

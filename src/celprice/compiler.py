@@ -159,6 +159,8 @@ def select_optional(v: Any, field: str) -> Optional:
 
 
 def has_field(v: Any, field: str) -> bool:
+    if type(v) is dict:
+        return field in v
     if type(v) is Optional:
         if not v.has_value():
             return False
@@ -285,7 +287,31 @@ class _Compiler:
             return self.error(f"undeclared reference to '{'.'.join(parts)}'{where}", pos)
         if len(candidates) == 1:
             return self.variable(root.name, pos)
-        return self.dynamic_lookup(candidates, root.name, pos)
+        general = self.dynamic_lookup(candidates, root.name, pos)
+        if len(prefixes) != 1:
+            return general
+        # No container: unless the activation holds a dotted name such as
+        # "a.b", this is a plain variable read and selections, whose fused
+        # closures are much cheaper than resolving step by step.
+        direct = _code(self.selects(self.variable(root.name, pos), fields))
+        dotted = tuple(name for name, _ in candidates if "." in name)
+        if len(dotted) == 1:
+            (d0,) = dotted
+
+            def lookup_one(a: Any) -> Any:
+                if d0 in a:
+                    return general(a)
+                return direct(a)
+
+            return lookup_one
+
+        def lookup_many(a: Any) -> Any:
+            for d in dotted:
+                if d in a:
+                    return general(a)
+            return direct(a)
+
+        return lookup_many
 
     def local(self, name: str, pos: int) -> Code:
         key = "@" + name
@@ -293,7 +319,7 @@ class _Compiler:
         def read_local(a: Any) -> Any:
             return a[key]
 
-        read_local.read_key = (key, None)  # type: ignore[attr-defined]
+        read_local.read_key = (key, None, pos)  # type: ignore[attr-defined]
         return read_local
 
     def variable(self, name: str, pos: int) -> Code:
@@ -308,9 +334,15 @@ class _Compiler:
             if type(v) is int and INT64_MIN <= v <= INT64_MAX:
                 return v
             f = adapt_get(type(v))
-            return v if f is None else f(v)
+            if f is None:
+                return v
+            try:
+                return f(v)
+            except CELEvaluationError as e:
+                # An out-of-range int, or an ErrorValue standing for a failed input.
+                raise _located(e, pos)
 
-        read.read_key = (name, missing)  # type: ignore[attr-defined]
+        read.read_key = (name, missing, pos)  # type: ignore[attr-defined]
         return read
 
     def dynamic_lookup(self, candidates: list, first: str, pos: int) -> Code:
@@ -346,7 +378,7 @@ class _Compiler:
         read_key = getattr(operand, "read_key", None)
         if read_key is not None:
             # `x.f` on a variable or local: read the name here, saving a call.
-            key, missing = read_key
+            key, missing, name_pos = read_key
 
             def sel_name(a: Any) -> Any:
                 try:
@@ -363,7 +395,11 @@ class _Compiler:
                     f = adapt_get(type(r))
                     return r if f is None else f(r)
                 try:
-                    return select_value(adapt(v), field)
+                    v = adapt(v)
+                except CELEvaluationError as e:
+                    raise _located(e, name_pos)
+                try:
+                    return select_value(v, field)
                 except CELEvaluationError as e:
                     raise _located(e, pos)
 

@@ -297,11 +297,20 @@ def _single_var_fast(
         saved = a.get(key, _MISSING)
         out: list = []
         append = out.append
+        # map and filter visit every element: without a deadline to watch,
+        # the whole loop can be charged before it starts.
+        step = cost
+        if ctx.deadline is None:
+            ctx.left -= cost * len(items)
+            if ctx.left < ctx.mark:
+                ctx.tick()
+            step = 0
         try:
             for x in items:
-                ctx.left -= cost
-                if ctx.left < ctx.mark:
-                    ctx.tick()
+                if step:
+                    ctx.left -= step
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
                 f = adapt_get(type(x))
                 if f is not None:
                     x = f(x)

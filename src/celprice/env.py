@@ -162,7 +162,12 @@ def _dispatcher(name: str, overloads: list[Overload], fallback: Callable[..., An
         def rest(*args: Any) -> Any:
             n = len(args)
             for arity, checks, impl in general:
-                if arity == n and all(c is None or c(a) for c, a in zip(checks, args)):
+                if arity != n:
+                    continue
+                for check, arg in zip(checks, args):
+                    if check is not None and not check(arg):
+                        break
+                else:
                     return impl(*args)
             return last(*args)
     else:

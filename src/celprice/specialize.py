@@ -109,7 +109,28 @@ def _arith(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any,
                 return op(l, r)
         return slow(a, l, r)
 
-    return arith
+    if sized is None:
+        return arith
+
+    def concat(a: Any) -> Any:
+        # `+` is also how descriptions are built: strings take a short path too.
+        l = lf(a)
+        r = rf(a)
+        t = type(l)
+        if t is type(r):
+            if t is int:
+                v = op(l, r)
+                if lo <= v <= hi:
+                    return v
+            elif t is float:
+                return l + r
+            elif t is str:
+                v = l + r
+                sized(a, v, pos)
+                return v
+        return slow(a, l, r)
+
+    return concat
 
 
 def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:

@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import CELEvaluationError
 from ..values import INT64_MAX, INT64_MIN, TYPES, UINT64_MAX, Duration, Timestamp, Type, UInt, type_name
 from .base import no_overload
+from .format import format_double
 
 __all__ = ["to_int", "to_uint", "to_double", "to_string", "to_bytes", "to_bool", "size", "FUNCTIONS", "METHODS"]
 
@@ -103,8 +104,6 @@ def to_string(value: Any) -> str:
     if t is int or t is UInt:
         return str(int(value))
     if t is float:
-        from .format import format_double
-
         return format_double(value)
     if t is bool:
         return "true" if value else "false"

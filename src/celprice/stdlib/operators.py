@@ -421,6 +421,8 @@ def contains(item: Any, container: Any) -> bool:
                 if type(x) is ti and x == item:
                     return True
         return any(cel_equal(item, x) for x in container)
+    if t is dict and type(item) is str:
+        return item in container
     if isinstance(container, Mapping):
         return map_has(container, item)
     if isinstance(container, _LIST):
