@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import ast
 from ..env import Limits
 from ..errors import CELError, CELEvaluationError
 from ..program import Program
@@ -17,13 +18,13 @@ from .request import RequestError, ValidPricing, describe, parse_pricing, task_a
 __all__ = ["PricingEngine", "PricingDefaults", "evaluate_pricing", "engine_for"]
 
 DEFAULTS = PricingDefaults()
-_INT = int
+_COMPONENT_NAMES = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee")
 
 
 class _Component:
     """One compiled fee field: its program, or the compile error it reports."""
 
-    __slots__ = ("field", "name", "program", "error", "source", "is_default", "fast")
+    __slots__ = ("field", "name", "program", "error", "source", "is_default", "fast", "fixed")
 
     def __init__(self, field: str, source: str, is_default: bool, promotion: bool, limits: Limits | None) -> None:
         self.field = field
@@ -35,25 +36,34 @@ class _Component:
         self.error: str | None = _compile_error(problems)
         # Custom limits could stop the formula where the direct computation would not.
         self.fast = FAST_PATHS.get((field, source)) if limits is None else None
+        # A result known without a task: a compile error, or a literal such as the default `0`.
+        self.fixed: tuple[int, str | None] | None = None
+        if program is None:
+            self.fixed = (0, self.error)
+        elif type(program.ast) is ast.Literal:
+            self.fixed = self._money(program.ast.value)  # type: ignore[attr-defined]
 
     def run(self, activation: dict[str, Any]) -> tuple[int, str | None]:
         """(microcents, None) or (0, the one-line error)."""
+        fixed = self.fixed
+        if fixed is not None:
+            return fixed
         fast = self.fast
         if fast is not None:
             value = fast(activation)
             if value is not None:
                 return value, None
-        program = self.program
-        if program is None:
-            return 0, self.error
         try:
-            value = program.evaluate(activation)
+            value = self.program.evaluate(activation)  # type: ignore[union-attr]
         except CELError as e:
             return 0, f"{self.field}{_located(e)}"
         except Exception as e:  # the core converts these; a last guard for the service
             return 0, one_line(f"{self.field}: internal error: {type(e).__name__}: {e}")
-        if type(value) is _INT and 0 <= value <= INT64_MAX:
+        if type(value) is int and 0 <= value <= INT64_MAX:
             return value, None
+        return self._money(value)
+
+    def _money(self, value: Any) -> tuple[int, str | None]:
         value, why = microcents(value)
         if why is None:
             return value, None
@@ -160,12 +170,12 @@ class PricingEngine:
         inference, inference_error = self._inference.run(act)
         royalty, royalty_error = self._royalty.run(act)
         partner, partner_error = self._partner.run(act)
-        errors = (resource_error, inference_error, royalty_error, partner_error)
         total_component = self._total
-        if total_component.is_default and (resource_error or inference_error or royalty_error or partner_error):
-            name = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee")[
-                next(i for i, e in enumerate(errors) if e is not None)
-            ]
+        failed = resource_error or inference_error or royalty_error or partner_error
+        if failed is not None and total_component.is_default:
+            # The default total's dependency rule: name the first failed component.
+            errors = (resource_error, inference_error, royalty_error, partner_error)
+            name = _COMPONENT_NAMES[next(i for i, e in enumerate(errors) if e is not None)]
             total, total_error = 0, f"total_expression: depends on {name}, which failed"
         else:
             act["inference_fee"] = inference if inference_error is None else _failed("inference_fee")
@@ -174,12 +184,14 @@ class PricingEngine:
             total, total_error = total_component.run(act)
         description, description_error = self._description
         return {
-            "resource_fee": _entry(resource, resource_error),
-            "inference_fee": _entry(inference, inference_error),
-            "royalty_fee": _entry(royalty, royalty_error),
-            "partner_fee": _entry(partner, partner_error),
-            "total": _entry(total, total_error),
-            "description": _entry(description, description_error),
+            "resource_fee": {"value": resource} if resource_error is None else _entry(resource, resource_error),
+            "inference_fee": {"value": inference} if inference_error is None else _entry(inference, inference_error),
+            "royalty_fee": {"value": royalty} if royalty_error is None else _entry(royalty, royalty_error),
+            "partner_fee": {"value": partner} if partner_error is None else _entry(partner, partner_error),
+            "total": {"value": total} if total_error is None else _entry(total, total_error),
+            "description": {"value": description}
+            if description_error is None
+            else _entry(description, description_error),
         }
 
 
@@ -248,7 +260,7 @@ def engine_for(
 
 def split_request(request: Any) -> tuple[Any, dict[str, Any]]:
     """(pricing, task fields) of a request object."""
-    if not isinstance(request, Mapping):
+    if type(request) is not dict and not isinstance(request, Mapping):
         raise RequestError("request", f"must be an object, got {describe(request)}")
     pricing = request.get("pricing")
     if pricing is None:
@@ -276,5 +288,21 @@ def evaluate_pricing(
     Raises RequestError (a ValueError naming the JSON path) when the request has the wrong
     shape; every formula failure is reported in the response instead.
     """
-    pricing, task = split_request(request)
-    return engine_for(pricing, defaults, promotion, limits).evaluate(**task)
+    # split_request's work, inlined: this is the per-request path of a service.
+    if type(request) is not dict and not isinstance(request, Mapping):
+        raise RequestError("request", f"must be an object, got {describe(request)}")
+    get = request.get
+    pricing = get("pricing")
+    if pricing is None:
+        raise RequestError("pricing", "is required")
+    engine = engine_for(pricing, defaults, promotion, limits)
+    act = task_activation(
+        engine.prices,
+        get("output_meta"),
+        get("resources"),
+        get("usage_seconds"),
+        get("task_inputs"),
+        get("task_function"),
+        get("elapsed_ms"),
+    )
+    return engine.run(act)

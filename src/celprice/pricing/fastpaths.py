@@ -32,6 +32,9 @@ def default_resource(act: dict[str, Any]) -> int | None:
         if type(price) is not int or price < 0:
             return None
         total += price
+    # A price or a sum outside int64 is an error even when elapsed_ms is 0.
+    if total > INT64_MAX:
+        return None
     # Everything is non-negative here, so Python's // is CEL's truncating division.
     value = total * act["elapsed_ms"]
     return value // 1000 if value <= INT64_MAX else None

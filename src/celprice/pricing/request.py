@@ -152,7 +152,7 @@ def task_activation(
     """The variables a fee expression sees, from one task's data (read in place, not copied)."""
     if output_meta is None:
         meta: Any = {"inputs": [], "outputs": []}
-    elif isinstance(output_meta, Mapping):
+    elif type(output_meta) is dict or isinstance(output_meta, Mapping):
         meta = output_meta
     else:
         raise RequestError("output_meta", f"must be an object, got {describe(output_meta)}")
@@ -163,7 +163,7 @@ def task_activation(
         meta = {**meta, "inputs": inputs, "outputs": outputs}
     if task_inputs is None:
         task_inputs = {}
-    elif not isinstance(task_inputs, Mapping):
+    elif type(task_inputs) is not dict and not isinstance(task_inputs, Mapping):
         raise RequestError("task_inputs", f"must be an object, got {describe(task_inputs)}")
     if task_function is None:
         task_function = ""
