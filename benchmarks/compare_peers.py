@@ -25,7 +25,9 @@ Method, the same for every library, all in this one process:
   (all variables declared ``dyn``); cel ``program.execute(act)``; cel-python
   ``runner.evaluate({k: json_to_cel(v) for k, v in act.items()})``.
 * A batch is N back-to-back calls with the garbage collector disabled, N chosen
-  so that one batch lasts about --batch-ms. The batches of all libraries for a
+  so that one batch lasts about --batch-ms. Time is this process's CPU time
+  (``time.process_time``) by default, so other processes on a busy machine
+  inflate it far less than wall time; ``--clock wall`` uses ``perf_counter``. The batches of all libraries for a
   case are interleaved (rotating order), so machine noise hits them alike. The
   per-call time reported is the median over the batches.
 * Cold compile: source string -> evaluable program, no caches (celprice
@@ -59,6 +61,7 @@ from workload import (  # noqa: E402
     example_requests,
     load_workload,
     pricing_compiler,
+    same_response,
     same_result,
 )
 
@@ -171,12 +174,16 @@ DIST_NAMES = {
 # ---------------------------------------------------------------------------
 
 
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+CLOCK: Callable[[], float] = time.process_time
+
+
 def run_batch(fn: Callable[[Any], Any], arg: Any, n: int) -> float:
     """Mean seconds per call over n back-to-back calls, gc disabled."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        perf = time.perf_counter
+        perf = CLOCK
         t0 = perf()
         for _ in range(n):
             fn(arg)
@@ -212,6 +219,8 @@ def time_interleaved(
     fns: dict[str, tuple[Callable[[Any], Any], Any]], batches: int, batch_seconds: float, max_seconds: float
 ) -> dict[str, Timing]:
     """Time several callables on their argument, batches interleaved round-robin."""
+    if not fns:
+        return {}
     sizes = {k: calibrate(fn, arg, batch_seconds) for k, (fn, arg) in fns.items()}
     samples: dict[str, list[float]] = {k: [] for k in fns}
     keys = list(fns)
@@ -372,8 +381,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             res.compile_times[lib.name] = t.median if t else None
 
         # celprice's compile cache (a hit) and the pricing dialect formula.
-        celprice.compile(case["expression"])
-        extra = {"cached": (lambda s: celprice.compile(s), case["expression"])}
+        extra: dict[str, tuple[Callable, Any]] = {}
+        try:
+            celprice.compile(case["expression"])
+            extra["cached"] = (lambda s: celprice.compile(s), case["expression"])
+        except celprice.CELError:
+            pass
         if "pricing_expression" in case:
             if pricing_compile is None:
                 res.pricing_status = "pricing environment not available"
@@ -389,7 +402,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 except Exception as e:
                     res.pricing_status = "error: " + short_error(e)
         etimes = time_interleaved(extra, args.compile_batches, batch_s, args.max_case_seconds)
-        res.cached_compile = etimes["cached"].median
+        if "cached" in etimes:
+            res.cached_compile = etimes["cached"].median
         if "pricing" in etimes:
             res.pricing_time = etimes["pricing"].median
 
@@ -399,10 +413,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         results.append(res)
 
+    # Scaling: the same formula at 100 and 1000 items. The two sizes are timed
+    # interleaved (per library), so a change in machine load between the two
+    # cases' slots in the main loop does not distort the growth factor.
+    scaling_times: dict[str, dict[str, dict[int, float]]] = {}
+    by_prefix: dict[str, dict[int, dict]] = {}
+    for case in cases:
+        m = re.match(r"^(.*)_(\d+)$", case["name"])
+        if m:
+            by_prefix.setdefault(m.group(1), {})[int(m.group(2))] = case
+    for prefix, sized in by_prefix.items():
+        if 100 not in sized or 1000 not in sized:
+            continue
+        scaling_times[prefix] = {}
+        for lib in available:
+            pair = {}
+            for n in (100, 1000):
+                fn, status = prepare(lib, sized[n])
+                if fn is not None:
+                    pair[n] = (fn, sized[n]["activation"])
+            if len(pair) == 2:
+                t = time_interleaved(pair, args.batches, batch_s, args.max_case_seconds)
+                scaling_times[prefix][lib.name] = {n: t[n].median for n in pair}
+                log(f"scaling {prefix} {lib.name}: x{t[1000].median / t[100].median:.2f}")
+
     # Full evaluate_pricing on the example requests.
     examples_out = []
     evaluate_pricing = evaluate_pricing_function()
-    for name, request in example_requests():
+    for name, request, expected in example_requests():
         entry: dict[str, Any] = {"name": name, "time": None, "status": ""}
         if evaluate_pricing is None:
             entry["status"] = "celprice.pricing.evaluate_pricing not available"
@@ -410,14 +448,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 response = evaluate_pricing(request)
                 entry["total"] = response.get("total") if isinstance(response, dict) else None
+                if expected is not None and not same_response(response, expected):
+                    entry["status"] = f"response differs from {name}.expected.json: {response!r}"[:200]
+                    examples_out.append(entry)
+                    continue
                 t = time_interleaved({"ep": (evaluate_pricing, request)}, args.batches, batch_s, args.max_case_seconds)
                 entry["time"] = t["ep"].median
+                entry["min"] = t["ep"].minimum
                 entry["status"] = "ok"
             except Exception as e:
                 entry["status"] = "error: " + short_error(e)
         examples_out.append(entry)
 
-    return summarise(args, libs, results, examples_out, pricing_compile is not None)
+    return summarise(args, libs, results, examples_out, pricing_compile is not None, scaling_times)
 
 
 def summarise(
@@ -426,6 +469,7 @@ def summarise(
     results: list[CaseResult],
     examples: list[dict[str, Any]],
     have_pricing: bool,
+    scaling_times: dict[str, dict[str, dict[int, float]]],
 ) -> dict[str, Any]:
     names = [lib.name for lib in libs if lib.available]
     peers = [n for n in names if n != "celprice"]
@@ -446,24 +490,19 @@ def summarise(
         comp_ratio[p] = geomean(pairs)
     cached = [r.cached_compile for r in results if r.cached_compile]
 
-    # Scaling groups: same expression at several list sizes, named <prefix>_<N>.
-    groups: dict[str, dict[int, CaseResult]] = {}
-    for r in results:
-        m = re.match(r"^(.*)_(\d+)$", r.name)
-        if m:
-            groups.setdefault(m.group(1), {})[int(m.group(2))] = r
+    # Scaling groups: same expression at 100 and 1000 items, named <prefix>_<N>.
+    by_name = {r.name: r for r in results}
     scaling = {}
-    for prefix, by_n in groups.items():
-        if 100 in by_n and 1000 in by_n:
-            r100, r1000 = by_n[100], by_n[1000]
-            scaling[prefix] = {
-                "t100": {n: r100.times.get(n) for n in names},
-                "t1000": {n: r1000.times.get(n) for n in names},
-                "growth": {
-                    n: (r1000.times[n] / r100.times[n]) if r1000.times.get(n) and r100.times.get(n) else None
-                    for n in names
-                },
-            }
+    for prefix, per_lib in scaling_times.items():
+        r1000 = by_name.get(f"{prefix}_1000")
+        scaling[prefix] = {
+            "t100": {n: per_lib[n][100] for n in per_lib},
+            "t1000": {n: per_lib[n][1000] for n in per_lib},
+            "growth": {n: per_lib[n][1000] / per_lib[n][100] for n in per_lib},
+            # the cross-library comparison at 1000 items comes from the main,
+            # library-interleaved run of that case
+            "t1000_main": {n: r1000.times.get(n) for n in names} if r1000 else {},
+        }
 
     targets = compute_targets(results, eval_ratio, comp_ratio, cached, scaling, examples)
 
@@ -474,12 +513,14 @@ def summarise(
             "implementation": platform.python_implementation(),
             "cpu": _cpu_model(),
             "cores": os.cpu_count(),
+            "loadavg_at_end": _loadavg(),
         },
         "settings": {
             "quick": args.quick,
             "batches": args.batches,
             "compile_batches": args.compile_batches,
             "batch_ms": args.batch_ms,
+            "clock": args.clock,
             "cases": args.cases,
         },
         "libraries": {
@@ -517,13 +558,22 @@ def summarise(
             k: {kk: {n: (_us(x) if kk != "growth" else x) for n, x in vv.items()} for kk, vv in v.items()}
             for k, v in scaling.items()
         },
-        "evaluate_pricing_examples": [{**e, "time": None, "us": _us(e["time"])} for e in examples],
+        "evaluate_pricing_examples": [
+            {**e, "time": None, "min": None, "us": _us(e["time"]), "min_us": _us(e.get("min"))} for e in examples
+        ],
         "targets": targets,
     }
 
 
 def _us(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1e6, 4)
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
 
 
 def _cpu_model() -> str:
@@ -564,7 +614,7 @@ def compute_targets(results, eval_ratio, comp_ratio, cached, scaling, examples) 
     for prefix, s in scaling.items():
         g = s["growth"].get("celprice")
         add(f"{prefix}: 1000-item <= 12x the 100-item time", None if g is None else g <= 12, ratio(g))
-        t_cp, t_ref = s["t1000"].get("celprice"), s["t1000"].get(ref)
+        t_cp, t_ref = s["t1000_main"].get("celprice"), s["t1000_main"].get(ref)
         speed = (t_ref / t_cp) if t_cp and t_ref else None
         add(
             f"{prefix}: 1000-item >= 10x faster than cel-expr-python",
@@ -587,7 +637,11 @@ def compute_targets(results, eval_ratio, comp_ratio, cached, scaling, examples) 
     image = [e for e in examples if "image" in e["name"] and e["time"]]
     if image:
         t = image[0]["time"]
-        add("evaluate_pricing(image example) < 30 µs", t < 30e-6, f"{us(t)} µs ({image[0]['name']})")
+        add(
+            "evaluate_pricing(image example) < 30 µs",
+            t < 30e-6,
+            f"{us(t)} µs median, {us(image[0]['min'])} µs best batch ({image[0]['name']})",
+        )
     else:
         why = "no examples/*image*.json" if not any("image" in e["name"] for e in examples) else "evaluate_pricing failed"
         add("evaluate_pricing(image example) < 30 µs", None, f"not measured ({why})")
@@ -605,10 +659,12 @@ def print_report(report: dict[str, Any]) -> None:
     peers = [n for n in names if n != "celprice"]
     m = report["machine"]
     print(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['implementation']} {m['python']}, {m['platform']}")
+    if m.get("loadavg_at_end"):
+        print(f"Load average at the end of the run: {m['loadavg_at_end']} (other work on the machine adds noise)")
     s = report["settings"]
     print(
         f"Settings: {s['batches']} batches (compile: {s['compile_batches']}) of ~{s['batch_ms']} ms, "
-        "median per call, gc off inside a batch, activation conversion included"
+        f"{s.get('clock', 'wall')} clock, median per call, gc off inside a batch, activation conversion included"
     )
     print("Libraries: " + ", ".join(
         f"{n} {v['version']}" if v["available"] else f"{n} MISSING ({v['error']})" for n, v in libs.items()
@@ -659,11 +715,11 @@ def print_report(report: dict[str, Any]) -> None:
 
     # Scaling
     for prefix, sc in report["scaling"].items():
-        print(f"\nScaling {prefix}: 100 items -> 1000 items (µs, growth factor)")
+        print(f"\nScaling {prefix}: 100 items -> 1000 items (µs, growth factor; the two sizes timed interleaved)")
         for n in names:
             t100, t1000, g = sc["t100"].get(n), sc["t1000"].get(n), sc["growth"].get(n)
             print(f"  {n:28s} {us_(t100):>10s} -> {us_(t1000):>10s}   x{g:.2f}" if g else f"  {n:28s} —")
-        cp, ref = sc["t1000"].get("celprice"), sc["t1000"].get(REFERENCE)
+        cp, ref = sc["t1000_main"].get("celprice"), sc["t1000_main"].get(REFERENCE)
         if cp and ref:
             print(f"  celprice is {ref / cp:.1f}x faster than {REFERENCE} at 1000 items")
 
@@ -683,7 +739,10 @@ def print_report(report: dict[str, Any]) -> None:
     if not report["evaluate_pricing_examples"]:
         print("  no example requests in examples/*.json")
     for e in report["evaluate_pricing_examples"]:
-        print(f"  {e['name']:36s} {us_(e['us']) if e['us'] else e['status']}")
+        if e["us"]:
+            print(f"  {e['name']:28s} {us_(e['us']):>10s}   (best batch {us_(e['min_us'])})")
+        else:
+            print(f"  {e['name']:28s} {e['status']}")
 
     # Targets
     print("\nTargets (issue 4)")
@@ -692,16 +751,116 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"  [{mark}] {t['target']}: {t['value']}")
 
 
+def markdown_report(report: dict[str, Any]) -> str:
+    """The result tables as Markdown (for docs/performance.md)."""
+    libs = report["libraries"]
+    names = [n for n, v in libs.items() if v["available"]]
+    peers = [n for n in names if n != "celprice"]
+    out: list[str] = []
+
+    def us_(v: float | None) -> str:
+        return us(None if v is None else v / 1e6)
+
+    m = report["machine"]
+    out.append(
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['implementation']} {m['python']}; "
+        f"load average at the end {m.get('loadavg_at_end')}. "
+        + "Libraries: "
+        + ", ".join(f"{n} {v['version']}" if v["available"] else f"{n} missing" for n, v in libs.items())
+        + ".\n"
+    )
+    out.append("| case | " + " | ".join(names) + " | " + " | ".join(f"celprice / {p}" for p in peers) + " |")
+    out.append("|---|" + "---:|" * (len(names) + len(peers)))
+    failures = []
+    for c in report["cases"]:
+        cells = []
+        for n in names:
+            v = c["eval_us"].get(n)
+            cells.append(us_(v) if v is not None else "fail")
+            if v is None:
+                failures.append(f"- {c['name']}, {n}: {c['status'].get(n, '')}")
+        cp = c["eval_us"].get("celprice")
+        for p in peers:
+            pv = c["eval_us"].get(p)
+            r = cp / pv if cp and pv else None
+            cells.append(("**" + ratio(r) + "**") if r is not None and r > 1 else ratio(r))
+        out.append(f"| {c['name']} | " + " | ".join(cells) + " |")
+    geo = report["eval_geomean_us"]
+    out.append(
+        "| **geomean** | "
+        + " | ".join(f"**{us_(geo.get(n))}**" for n in names)
+        + " | "
+        + " | ".join(f"**{ratio(report['eval_ratio_celprice_to'].get(p))}**" for p in peers)
+        + " |"
+    )
+    out.append("")
+    if failures:
+        out.append("Failures (left out of that case's ratios):\n")
+        out.extend(failures)
+        out.append("")
+    out.append("Cold compile (source to program, no cache), geometric mean over the cases:\n")
+    out.append("| library | µs | celprice / library |")
+    out.append("|---|---:|---:|")
+    for n in names:
+        r = "" if n == "celprice" else ratio(report["compile_ratio_celprice_to"].get(n))
+        out.append(f"| {n} | {us_(report['compile_geomean_us'].get(n))} | {r} |")
+    cc = report["cached_compile_us"]
+    out.append(f"\ncelprice cached compile (a cache hit): geomean {us_(cc['geomean'])} µs, max {us_(cc['max'])} µs.\n")
+    for prefix, sc in report["scaling"].items():
+        out.append(f"Scaling of `{prefix}` from 100 to 1,000 output items (the two sizes timed interleaved):\n")
+        out.append("| library | 100 items µs | 1,000 items µs | growth |")
+        out.append("|---|---:|---:|---:|")
+        for n in names:
+            if n in sc["growth"]:
+                out.append(f"| {n} | {us_(sc['t100'][n])} | {us_(sc['t1000'][n])} | x{sc['growth'][n]:.2f} |")
+        out.append("")
+    if report["have_pricing_environment"]:
+        out.append("Pricing dialect: `pricing_expression` through `pricing_environment('total')` "
+                   "(celprice only), next to the same formula in standard CEL:\n")
+        out.append("| case | pricing_expression µs | expression µs |")
+        out.append("|---|---:|---:|")
+        for c in report["cases"]:
+            if c["pricing_status"]:
+                v = c["pricing_expression_us"]
+                out.append(f"| {c['name']} | {us_(v) if v else c['pricing_status']} | {us_(c['eval_us'].get('celprice'))} |")
+        out.append(f"| **geomean** | **{us_(report['pricing_expression_geomean_us'])}** | |\n")
+    if report["evaluate_pricing_examples"]:
+        out.append("Full `evaluate_pricing(request)` on `examples/*.json`:\n")
+        out.append("| example | median µs | best batch µs |")
+        out.append("|---|---:|---:|")
+        for e in report["evaluate_pricing_examples"]:
+            if e["us"]:
+                out.append(f"| {e['name']} | {us_(e['us'])} | {us_(e['min_us'])} |")
+            else:
+                out.append(f"| {e['name']} | {e['status']} | |")
+        out.append("")
+    out.append("Targets:\n")
+    out.append("| target | met | value |")
+    out.append("|---|---|---|")
+    for t in report["targets"]:
+        mark = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
+        out.append(f"| {t['target']} | {mark} | {t['value']} |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer and shorter batches (a rough number in ~1 min)")
     ap.add_argument("--cases", metavar="PATTERN", help="regular expression searched in case names/categories")
     ap.add_argument("--libs", help="comma-separated subset of peers to run (celprice always runs)")
     ap.add_argument("--json", metavar="OUT", help="save the full results as JSON")
+    ap.add_argument("--markdown", metavar="OUT", help="save the result tables as Markdown")
+    ap.add_argument("--from-json", metavar="IN", help="do not measure: print (and --markdown) a saved --json run")
     ap.add_argument("--workload", help="workload JSON (default: benchmarks/pricing_workload.json)")
     ap.add_argument("--batches", type=int, help="timed batches per case and library (default 15, quick 5)")
     ap.add_argument("--compile-batches", type=int, help="batches for compile timings (default 7, quick 3)")
     ap.add_argument("--batch-ms", type=float, help="target duration of one batch in ms (default 20, quick 5)")
+    ap.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu: this process's CPU time (default; robust to other processes on a busy machine); wall: perf_counter",
+    )
     ap.add_argument("--max-case-seconds", type=float, default=20.0, help="stop adding batches after this long")
     args = ap.parse_args(argv)
     if args.batches is None:
@@ -711,14 +870,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch_ms is None:
         args.batch_ms = 5.0 if args.quick else 20.0
 
-    started = time.time()
-    report = run(args)
-    report["elapsed_seconds"] = round(time.time() - started, 1)
+    global CLOCK
+    CLOCK = CLOCKS[args.clock]
+    if args.from_json:
+        with open(args.from_json, encoding="utf-8") as f:
+            report = json.load(f)
+    else:
+        started = time.time()
+        report = run(args)
+        report["elapsed_seconds"] = round(time.time() - started, 1)
     print_report(report)
-    if args.json:
+    if args.json and not args.from_json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=1)
         print(f"\nsaved {args.json}")
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write(markdown_report(report))
+        print(f"saved {args.markdown}")
     return 0
 
 

@@ -2,15 +2,21 @@
 formula written with the pricing helpers) and full ``evaluate_pricing`` on the
 example requests in examples/*.json.
 
-These skip until celprice.pricing (and examples/) exist; see the TODO in
-benchmarks/workload.py.
+They skip when celprice.pricing or examples/ is missing.
 """
 from __future__ import annotations
 
 import pytest
 
 from conftest import CASES, case_id
-from workload import describe_mismatch, evaluate_pricing_function, example_requests, pricing_compiler, same_result
+from workload import (
+    describe_mismatch,
+    evaluate_pricing_function,
+    example_requests,
+    pricing_compiler,
+    same_response,
+    same_result,
+)
 
 PRICING_CASES = [c for c in CASES if "pricing_expression" in c]
 EXAMPLES = example_requests()
@@ -20,7 +26,7 @@ EXAMPLES = example_requests()
 def pricing_compile():
     compile_ = pricing_compiler()
     if compile_ is None:
-        pytest.skip("TODO(issue 4): celprice.pricing has no pricing environment yet")
+        pytest.skip("celprice.pricing has no pricing_environment")
     return compile_
 
 
@@ -35,14 +41,16 @@ def test_pricing_expression(benchmark, pricing_compile, case):
 
 
 @pytest.mark.parametrize(
-    "name,request_", EXAMPLES or [pytest.param(None, None, marks=pytest.mark.skip(reason="TODO(issue 4): no examples/*.json requests yet"))],
-    ids=[n for n, _ in EXAMPLES] or ["no-examples"],
+    "name,request_,expected",
+    EXAMPLES or [pytest.param(None, None, None, marks=pytest.mark.skip(reason="no examples/*.json requests"))],
+    ids=[n for n, _, _ in EXAMPLES] or ["no-examples"],
 )
-def test_evaluate_pricing(benchmark, name, request_):
+def test_evaluate_pricing(benchmark, name, request_, expected):
     benchmark.group = "evaluate-pricing"
     evaluate_pricing = evaluate_pricing_function()
     if evaluate_pricing is None:
-        pytest.skip("TODO(issue 4): celprice.pricing.evaluate_pricing does not exist yet")
+        pytest.skip("celprice.pricing.evaluate_pricing is not available")
     response = evaluate_pricing(request_)
-    assert isinstance(response, dict) and "total" in response, response
+    if expected is not None:
+        assert same_response(response, expected), response
     benchmark(evaluate_pricing, request_)
