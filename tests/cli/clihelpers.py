@@ -13,9 +13,13 @@ SRC = ROOT / "src"
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for the child: the checkout's sources first, so it works installed or not."""
+    """The environment for the child: the checkout's sources first, so it works installed or not.
+
+    A PYTHONPATH in `extra` goes in front of that rather than replacing it.
+    """
     env = os.environ.copy()
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    paths = (extra.pop("PYTHONPATH", ""), str(SRC), env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env["PYTHONIOENCODING"] = "utf-8"
     env.update(extra)
     return env

@@ -195,3 +195,12 @@ def test_pricing_environment_rejects_names_no_formula_sees_before_evaluating():
     assert result.returncode == 2  # found at check time, like a syntax error
     assert "undeclared reference to 'nope'" in result.stderr
     assert " | nope + 1" in result.stderr
+
+
+@needs_pricing
+def test_pricing_rejects_a_variable_no_formula_can_read():
+    result = run_cli("eval", "--pricing", "image_count(outputs)", "--var", "output=[]")
+    assert result.returncode == 2
+    assert result.stderr.startswith("celprice eval: the pricing environment has no variable 'output' (it has ")
+    assert "outputs" in result.stderr
+    assert result.stdout == ""

@@ -5,6 +5,7 @@ import argparse
 from typing import Any
 
 from .. import testing
+from . import pricing_api
 from .common import FAILED, OK, UsageError, read_text
 
 __all__ = ["add_parser", "run"]
@@ -24,6 +25,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    pricing_api.module()  # a clear message, not a traceback, if the pricing module cannot load
     origin = "<stdin>" if args.cases == "-" else args.cases
     text = read_text(args.cases)
     try:

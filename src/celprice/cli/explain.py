@@ -55,7 +55,9 @@ class _Explainer:
     def build(self, node: ast.Node, binds: tuple[tuple[str, str], ...]) -> Step:
         text = render(node)
         step = Step(text, literal=isinstance(node, ast.Literal))
-        if not step.literal:
+        if step.literal:
+            step.value = node.value  # shown as its text; kept for `?:` deciding on a literal
+        else:
             self.evaluate(step, _with_binds(text, binds))
         step.children = self.children(node, step, binds)
         return step
@@ -73,14 +75,15 @@ class _Explainer:
             return [self.build(node.init, binds), self.build(node.body, inner)]
         if kind is ast.Cond:
             cond = self.build(node.cond, binds)
-            then, otherwise = self.build(node.then, binds), self.build(node.otherwise, binds)
             if cond.error is not None:
-                then, otherwise = _skipped(then, "the condition failed"), _skipped(otherwise, "the condition failed")
-            elif cond.value is True:
-                otherwise = _skipped(otherwise, "the condition is true")
-            elif cond.value is False:
-                then = _skipped(then, "the condition is false")
-            return [cond, then, otherwise]
+                reason = "the condition failed"
+                return [cond, _skipped(node.then, reason), _skipped(node.otherwise, reason)]
+            if cond.value is True:
+                return [cond, self.build(node.then, binds), _skipped(node.otherwise, "the condition is true")]
+            if cond.value is False:
+                return [cond, _skipped(node.then, "the condition is false"), self.build(node.otherwise, binds)]
+            reason = "the condition is not a bool"
+            return [cond, _skipped(node.then, reason), _skipped(node.otherwise, reason)]
         steps = [self.build(child, binds) for child in node.children()]
         if step.error is None and kind in (ast.Select, ast.Call):
             # `optional.of(x)` or a dotted variable `a.b`: the failing inner name is a
@@ -97,8 +100,8 @@ def _with_binds(text: str, binds: tuple[tuple[str, str], ...]) -> str:
     return text
 
 
-def _skipped(step: Step, reason: str) -> Step:
-    return Step(step.text, note=f"not evaluated: {reason}", literal=step.literal)
+def _skipped(node: ast.Node, reason: str) -> Step:
+    return Step(render(node), note=f"not evaluated: {reason}", literal=isinstance(node, ast.Literal))
 
 
 def explain(program: Program, variables: dict[str, Any]) -> tuple[Step, CELEvaluationError | None]:
