@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clihelpers import ROOT, cli_env  # noqa: E402
 
-DOCS = [ROOT / "docs" / "cli.md", ROOT / "docs" / "README-cli-section.md"]
+DOCS = [ROOT / "docs" / "cli.md", ROOT / "README.md"]
 _BLOCK = re.compile(r"^```console\n(.*?)^```$", re.M | re.S)
 _MARK = "@@celprice-doc-example@@"
 
