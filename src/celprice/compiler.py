@@ -11,7 +11,6 @@ the caller's names; that copy also carries the evaluation budget under
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +19,10 @@ from . import ast
 from .env import Environment, Limits
 from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .parser import Int64Boundary
+from .budget import CTX, Budget
 from .specialize import FAST_BINARY, binary
+from .stdlib.strings import compiled_matcher
+from .work import PRECHECKS, receiver_scan
 from .stdlib import operators as ops
 from .stdlib.optionals import is_zero_value
 from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
@@ -28,7 +30,6 @@ from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Opti
 __all__ = ["compile_ast", "Compiled", "Budget", "CTX", "adapt", "estimate_cost"]
 
 Code = Callable[[Any], Any]
-CTX = "@ctx"
 _MISSING = object()
 
 # Functions whose results can be large: their sizes are checked and charged.
@@ -36,44 +37,6 @@ BUILDERS = frozenset(
     {"_+_", "replace", "join", "split", "format", "strings.quote", "upperAscii", "lowerAscii",
      "reverse", "base64.encode", "base64.decode", "string", "bytes", "substring", "trim"}
 )
-
-
-class Budget:
-    """The evaluation's remaining cost, and its deadline."""
-
-    __slots__ = ("left", "mark", "limits", "deadline")
-
-    def __init__(self, limits: Limits) -> None:
-        # Made for every evaluation that needs a budget: keep it cheap.
-        self.limits = limits
-        self.left = limits.max_cost
-        if limits.timeout is None:
-            self.deadline = None
-            self.mark = 0
-        else:
-            self.deadline = time.monotonic() + limits.timeout
-            self.mark = self._next_mark()
-
-    def _next_mark(self) -> int:
-        # Below `mark` the loop calls tick(): at 0 (over budget), or every
-        # 1,000 units when there is a deadline to look at.
-        return 0 if self.deadline is None else max(self.left - 1000, 0)
-
-    def tick(self) -> None:
-        if self.left < 0:
-            raise CELLimitError(
-                f"evaluation cost exceeds the limit of {self.limits.max_cost} (max_cost)"
-            )
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise CELLimitError(
-                f"evaluation took longer than the limit of {self.limits.timeout} seconds (timeout)"
-            )
-        self.mark = self._next_mark()
-
-    def charge(self, units: int) -> None:
-        self.left -= units
-        if self.left < self.mark:
-            self.tick()
 
 
 def _raise_error_value(v: ErrorValue) -> Any:
@@ -84,7 +47,8 @@ def _raise_error_value(v: ErrorValue) -> Any:
 def _check_int(v: int) -> int:
     if INT64_MIN <= v <= INT64_MAX:
         return v
-    raise CELEvaluationError(f"integer {v} is out of the int64 range")
+    shown = str(v) if v.bit_length() < 256 else f"of {v.bit_length()} bits"
+    raise CELEvaluationError(f"integer {shown} is out of the int64 range")
 
 
 _ADAPT: dict[type, Callable[[Any], Any]] = {
@@ -676,6 +640,16 @@ class _Compiler:
             sized = self.size_check() if name == "_+_" else None
             fn = binary(name, impl, codes[0], None if const else codes[1], right.value if const else None, pos, sized)
             return self.fold(fn, parts)
+        precheck = PRECHECKS.get(name)
+        if precheck is not None and impl is self.standard(name, node):
+            if name == "matches" and type(parts[-1]) is _Const and type(parts[-1].value) is str:
+                try:
+                    impl = compiled_matcher(parts[-1].value)
+                    precheck = receiver_scan
+                except CELEvaluationError:
+                    pass  # an invalid constant pattern fails when evaluated, like any error
+            fn = self.checked_call(name, impl, precheck, codes, pos)
+            return fn if name in _IMPURE else self.fold(fn, parts)
         if n == 0:
             def fn(a: Any) -> Any:
                 try:
@@ -717,6 +691,32 @@ class _Compiler:
         if name in _IMPURE:
             return fn
         return self.fold(fn, parts)
+
+    def standard(self, name: str, node: ast.Node) -> Any:
+        """The standard library's function of that name (to know an override when we see one)."""
+        from .stdlib import library
+
+        functions, methods = library()
+        member = type(node) is ast.Call and node.target is not None and name not in functions
+        return (methods if member else functions).get(name)
+
+    def checked_call(self, name: str, impl: Callable[..., Any], precheck: Any, codes: list, pos: int) -> Code:
+        """A call whose cost and result size are checked (and charged) before it runs."""
+        limits = self.limits
+        if name in BUILDERS:
+            self.needs_scope = True
+
+        def checked(a: Any) -> Any:
+            args = tuple([c(a) for c in codes])
+            try:
+                precheck(args, a.get(CTX), limits)
+                return impl(*args)
+            except CELEvaluationError as e:
+                raise _located(e, pos)
+            except Exception as e:
+                raise _wrap_exception(name, e, pos) from None
+
+        return checked
 
     def size_check(self) -> Callable[[Any, Any, int], None]:
         """A check of what an operation built: within the size limits, and charged to the budget."""
@@ -901,6 +901,16 @@ def count_nodes(node: ast.Node | None) -> int:
     return total
 
 
+def _call_name(node: ast.Call) -> str:
+    """`strings.quote` for a call written as a method on a namespace."""
+    target = node.target
+    if type(target) is ast.Ident and not target.absolute and "." not in target.name:
+        qualified = f"{target.name}.{node.function}"
+        if qualified in BUILDERS:
+            return qualified
+    return node.function
+
+
 def estimate_cost(node: ast.Node) -> tuple[int, int | None]:
     """(min, max) evaluation cost; max is None when it depends on input sizes."""
     lo, hi, _ = _estimate(node)
@@ -927,7 +937,7 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
         lo = 1 + kids[0][0] + min(kids[1][0], kids[2][0])
     elif t is ast.ListLit or t is ast.MapLit:
         size = len(node.children()) if t is ast.ListLit else len(node.entries)
-    elif t is ast.Call and node.function in BUILDERS:
+    elif t is ast.Call and _call_name(node) in BUILDERS:
         sizes = [k[2] for k in kids]
         numeric = any(type(k) is ast.Literal and type(k.value) in (int, float, UInt) for k in node.children())
         if node.function == "_+_" and numeric:

@@ -56,7 +56,8 @@ def _not_bool(name: str, v: Any, pos: int) -> CELEvaluationError:
 def compile_comprehension(
     node: ast.Comprehension, rng: Code, pred: Code | None, body: Code, cost: int, limits: Limits
 ) -> Code:
-    from .compiler import _ADAPT, CTX, adapt
+    from .budget import CTX
+    from .compiler import _ADAPT, adapt
 
     adapt_get = _ADAPT.get
 
@@ -105,7 +106,7 @@ def compile_comprehension(
                 for x in _items(r, kind, pos):
                     ctx.left -= cost
                     if ctx.left < ctx.mark:
-                        ctx.tick()
+                        _tick(ctx, pos)
                     f = adapt_get(type(x))
                     a[key1] = x if f is None else f(x)
                     if step(a):
@@ -114,7 +115,7 @@ def compile_comprehension(
                 for k, v in _pairs(r, kind, pos):
                     ctx.left -= cost
                     if ctx.left < ctx.mark:
-                        ctx.tick()
+                        _tick(ctx, pos)
                     a[key1] = adapt(k)
                     a[key2] = adapt(v)
                     if step(a):
@@ -251,7 +252,7 @@ def _single_var_fast(
     kind: str, rng: Code, body: Code, key: str, cost: int, pos: int, max_list: int, adapt_get: Any
 ) -> Code:
     """The common one-variable macros with the loop written out: no per-element call but the body."""
-    from .compiler import CTX
+    from .budget import CTX
 
     if kind in ("all", "exists"):
         decide = kind == "exists"
@@ -266,7 +267,7 @@ def _single_var_fast(
                 for x in items:
                     ctx.left -= cost
                     if ctx.left < ctx.mark:
-                        ctx.tick()
+                        _tick(ctx, pos)
                     f = adapt_get(type(x))
                     a[key] = x if f is None else f(x)
                     try:
@@ -303,14 +304,14 @@ def _single_var_fast(
         if ctx.deadline is None:
             ctx.left -= cost * len(items)
             if ctx.left < ctx.mark:
-                ctx.tick()
+                _tick(ctx, pos)
             step = 0
         try:
             for x in items:
                 if step:
                     ctx.left -= step
                     if ctx.left < ctx.mark:
-                        ctx.tick()
+                        _tick(ctx, pos)
                 f = adapt_get(type(x))
                 if f is not None:
                     x = f(x)
@@ -336,6 +337,13 @@ def _insert(result: list, k: Any, v: Any, pos: int) -> None:
     from .compiler import _map_insert
 
     result[0] = _map_insert(result[0], k, v, pos)
+
+
+def _tick(ctx: Any, pos: int) -> None:
+    try:
+        ctx.tick()
+    except CELLimitError as e:
+        raise _located(e, pos)
 
 
 def _restore(a: Any, key: str, saved: Any) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,6 +227,11 @@ class Environment:
                 raise CELError(f"variable {name!r}: {e}") from None
             self.variables[name] = type_text
         self.limits = limits or Limits()
+        # Compiling and evaluating recurse about four Python frames per level
+        # of nesting; make sure an expression at the depth limit fits.
+        needed = 5 * self.limits.max_nesting_depth + 500
+        if sys.getrecursionlimit() < needed:
+            sys.setrecursionlimit(needed)
         globals_, methods = _standard_library()
         self.functions: dict[str, Callable[..., Any]] = dict(globals_)
         self.methods: dict[str, Callable[..., Any]] = dict(methods)

@@ -141,6 +141,9 @@ def _decode_string(text: str, pos: int) -> str | bytes:
 
 
 def _parse_int(text: str, pos: int) -> ast.Literal:
+    if len(text.lstrip("0xX")) > 20:
+        # Far beyond int64; also keeps Python from converting thousands of digits.
+        raise _Fail(f"Syntax error: invalid int literal '{text[:30]}...'", pos)
     value = int(text, 16) if text[:2] in ("0x", "0X") else int(text)
     if value > INT64_MAX:
         if value == INT64_MAX + 1:
@@ -363,10 +366,15 @@ class _Callbacks:
         return [x for x in c if isinstance(x, ast.Node)]
 
     def float_lit(self, c: list) -> ast.Node:
-        return ast.Literal(float(c[0]), c[0].start_pos)
+        value = float(c[0])
+        if value in (float("inf"), float("-inf")):
+            raise _Fail(f"Syntax error: invalid double literal '{str(c[0])[:30]}': out of range", c[0].start_pos)
+        return ast.Literal(value, c[0].start_pos)
 
     def uint_lit(self, c: list) -> ast.Node:
         text = str(c[0])[:-1]
+        if len(text.lstrip("0xX")) > 20:
+            raise _Fail(f"Syntax error: invalid uint literal '{text[:30]}...'", c[0].start_pos)
         value = int(text, 16) if text[:2] in ("0x", "0X") else int(text)
         if value > UINT64_MAX:
             raise _Fail(f"Syntax error: invalid uint literal '{c[0]}'", c[0].start_pos)

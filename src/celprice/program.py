@@ -1,19 +1,23 @@
 """Compiled programs, the compile cache, and the public entry points."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from . import ast
-from .compiler import CTX, Budget, compile_ast, estimate_cost
+from .budget import CTX, Budget
+from .compiler import compile_ast, estimate_cost
 from .env import Environment
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .parser import parse
 
-__all__ = ["Program", "compile", "evaluate", "default_environment", "CACHE_SIZE"]
+__all__ = ["Program", "compile", "evaluate", "default_environment", "CACHE_SIZE", "CACHE_MAX_SOURCE"]
 
 CACHE_SIZE = 4096
+CACHE_MAX_SOURCE = 1_000_000  # code points of source held by the cache at most
 _MISSING = object()
 _EMPTY: Mapping[str, Any] = {}
 
@@ -85,9 +89,42 @@ def default_environment() -> Environment:
     return Environment()
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _cached(source: str, env: Environment) -> Program:
-    return Program(source, env)
+class _ProgramCache:
+    """An LRU of compiled programs bounded by entry count and by total source
+    length: a compiled program's memory grows with its source, so counting
+    entries alone would let long formulas pin gigabytes."""
+
+    def __init__(self, max_entries: int, max_source: int) -> None:
+        self.max_entries = max_entries
+        self.max_source = max_source
+        self._entries: OrderedDict[tuple[str, Environment], Program] = OrderedDict()
+        self._source = 0
+        self._lock = threading.Lock()
+
+    def get(self, source: str, env: Environment) -> Program:
+        key = (source, env)
+        with self._lock:
+            program = self._entries.get(key)
+            if program is not None:
+                self._entries.move_to_end(key)
+                return program
+        program = Program(source, env)  # outside the lock: compiling takes a while
+        with self._lock:
+            if key not in self._entries and len(source) <= self.max_source:
+                self._entries[key] = program
+                self._source += len(source)
+                while len(self._entries) > self.max_entries or self._source > self.max_source:
+                    (old_source, _), _ = self._entries.popitem(last=False)
+                    self._source -= len(old_source)
+        return program
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._source = 0
+
+
+_cache = _ProgramCache(CACHE_SIZE, CACHE_MAX_SOURCE)
 
 
 def compile(source: str, env: Environment | None = None, *, cache: bool = True) -> Program:
@@ -95,12 +132,9 @@ def compile(source: str, env: Environment | None = None, *, cache: bool = True) 
     if env is None:
         env = default_environment()
     if cache:
-        try:
-            return _cached(source, env)
-        except TypeError:
-            if not isinstance(source, str):
-                raise CELSyntaxError(f"expression must be a string, got {type(source).__name__}") from None
-            raise
+        if not isinstance(source, str):
+            raise CELSyntaxError(f"expression must be a string, got {type(source).__name__}")
+        return _cache.get(source, env)
     return Program(source, env)
 
 

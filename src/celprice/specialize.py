@@ -14,6 +14,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from .budget import CTX
 from .errors import CELEvaluationError, CELLimitError
 from .values import INT64_MAX, INT64_MIN
 
@@ -36,6 +37,8 @@ _COMPARE = {
     "_!=_": operator.ne,
 }
 FAST_BINARY = frozenset(_ARITH) | frozenset(_COMPARE) | {"_/_"}
+_CONTAINERS = frozenset((list, tuple, dict))
+
 
 
 def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
@@ -162,7 +165,14 @@ def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) ->
 
 
 def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
-    def slow(l: Any, r: Any) -> Any:
+    def slow(a: Any, l: Any, r: Any) -> Any:
+        if type(l) in _CONTAINERS:
+            # Comparing lists or maps walks them: charge what is walked.
+            ctx = a.get(CTX)
+            if ctx is not None:
+                ctx.left -= len(l)
+                if ctx.left < ctx.mark:
+                    ctx.tick()
         try:
             return impl(l, r)
         except CELEvaluationError as e:
@@ -180,7 +190,7 @@ def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: An
             l = lf(a)
             if fast and type(l) is tr:
                 return op(l, r)
-            return slow(l, r)
+            return slow(a, l, r)
 
         return compare_const
 
@@ -190,7 +200,7 @@ def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: An
         t = type(l)
         if t is type(r) and (t is int or t is float or t is str):
             return op(l, r)
-        return slow(l, r)
+        return slow(a, l, r)
 
     return compare
 
@@ -210,6 +220,6 @@ def _compare_field_const(op: Callable, slow: Callable, lf: Code, fused: tuple, r
             if t is tr and (t is not int or lo <= l <= hi):
                 return op(l, r)
         # Anything unusual (missing key, other types, adaptation): the general path.
-        return slow(lf(a), r)
+        return slow(a, lf(a), r)
 
     return compare_field

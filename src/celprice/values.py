@@ -130,6 +130,13 @@ class Timestamp:
     def __hash__(self) -> int:
         return hash(("timestamp", self.ns))
 
+    def __reduce__(self) -> tuple:
+        # Immutable: copies and pickles rebuild through the range-checked constructor.
+        return (Timestamp.from_ns, (self.ns,))
+
+    def __deepcopy__(self, memo: dict) -> "Timestamp":
+        return self
+
     def __repr__(self) -> str:
         return f"Timestamp(seconds={self.seconds}, nanos={self.nanos})"
 
@@ -195,6 +202,13 @@ class Duration:
     def __hash__(self) -> int:
         return hash(("duration", self.ns))
 
+    def __reduce__(self) -> tuple:
+        # Immutable: copies and pickles rebuild through the range-checked constructor.
+        return (Duration.from_ns, (self.ns,))
+
+    def __deepcopy__(self, memo: dict) -> "Duration":
+        return self
+
     def __repr__(self) -> str:
         return f"Duration(seconds={self.seconds}, nanos={self.nanos})"
 
@@ -221,6 +235,9 @@ class Type:
 
     def __hash__(self) -> int:
         return hash(("type", self.name))
+
+    def __reduce__(self) -> tuple:
+        return (Type, (self.name,))
 
     def __repr__(self) -> str:
         return f"Type({self.name!r})"
@@ -268,6 +285,9 @@ class Optional:
 
     def __hash__(self) -> int:
         return hash(("optional", self._present))
+
+    def __reduce__(self) -> tuple:
+        return (Optional, (self._value, self._present))
 
     def __repr__(self) -> str:
         return f"Optional.of({self._value!r})" if self._present else "Optional.none()"

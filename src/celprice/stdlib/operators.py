@@ -154,6 +154,9 @@ def mod(left: Any, right: Any) -> Any:
         if t is int:
             if right == 0:
                 raise CELEvaluationError("modulus by zero")
+            if right == -1 and left == INT64_MIN:
+                # The quotient overflows, so the remainder is reported as overflow too (as cel-go).
+                raise _overflow()
             # The result takes the dividend's sign (C semantics), not Python's.
             r = abs(left) % abs(right)
             return -r if left < 0 else r
@@ -197,23 +200,52 @@ def cel_equal(left: Any, right: Any) -> bool:
         return left == right
     if tl in _NUMERIC and tr in _NUMERIC:
         return _num_cmp(left, right) == 0
-    if tl is bool or tr is bool or left is None or right is None:
-        return False
-    if isinstance(left, _LIST):
-        if not isinstance(right, _LIST) or len(left) != len(right):
+    return _Equality().equal(left, right)
+
+
+class _Equality:
+    """One deep comparison. Pairs of containers already compared are
+    remembered, so values that share parts (`cel.bind(a, [a, a], ...)`
+    doubles a list at constant cost) compare in time linear in the number of
+    distinct objects, not in their exponential unfolded size."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self) -> None:
+        self.memo: dict[tuple[int, int], bool] = {}
+
+    def equal(self, left: Any, right: Any) -> bool:
+        tl, tr = type(left), type(right)
+        if tl is tr and tl in _SIMPLE_EQ:
+            return left == right
+        if tl in _NUMERIC and tr in _NUMERIC:
+            return _num_cmp(left, right) == 0
+        if tl is bool or tr is bool or left is None or right is None:
             return False
-        return all(cel_equal(a, b) for a, b in zip(left, right))
-    if isinstance(left, Mapping):
-        if not isinstance(right, Mapping) or len(left) != len(right):
-            return False
+        is_list = isinstance(left, _LIST)
+        if not is_list and not isinstance(left, Mapping):
+            return tl is tr and bool(left == right)
+        key = (id(left), id(right))
+        known = self.memo.get(key)
+        if known is not None:
+            return known
+        if is_list:
+            result = (
+                isinstance(right, _LIST)
+                and len(left) == len(right)
+                and all(self.equal(a, b) for a, b in zip(left, right))
+            )
+        else:
+            result = isinstance(right, Mapping) and len(left) == len(right) and self._maps(left, right)
+        self.memo[key] = result
+        return result
+
+    def _maps(self, left: Mapping, right: Mapping) -> bool:
         for key in left:
             found, value = _lookup(right, key)
-            if not found or not cel_equal(left[key], value):
+            if not found or not self.equal(left[key], value):
                 return False
         return True
-    if tl is not tr:
-        return False
-    return bool(left == right)
 
 
 def eq(left: Any, right: Any) -> bool:
@@ -420,14 +452,19 @@ def contains(item: Any, container: Any) -> bool:
             for x in container:
                 if type(x) is ti and x == item:
                     return True
-        return any(cel_equal(item, x) for x in container)
+        return _in_list(item, container)
     if t is dict and type(item) is str:
         return item in container
     if isinstance(container, Mapping):
         return map_has(container, item)
     if isinstance(container, _LIST):
-        return any(cel_equal(item, x) for x in container)
+        return _in_list(item, container)
     no_overload("@in", item, container)
+
+
+def _in_list(item: Any, container: Any) -> bool:
+    walk = _Equality()  # one memo for every element: they may share parts
+    return any(walk.equal(item, x) for x in container)
 
 
 FUNCTIONS = {

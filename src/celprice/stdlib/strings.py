@@ -82,6 +82,9 @@ def _re2_options() -> "re2.Options":
     options.log_errors = False
     # Only a yes/no answer is needed; skipping submatch tracking is faster.
     options.never_capture = True
+    # Bounds the compiled program: a short pattern such as [\p{L}]{300}
+    # would otherwise take a quarter of a second and megabytes to compile.
+    options.max_mem = 1 << 20
     return options
 
 
@@ -103,6 +106,18 @@ def _compile(pattern: str) -> Any:
         raise CELEvaluationError(
             f"invalid regular expression '{pattern}': not valid UTF-8"
         ) from None
+
+
+def compiled_matcher(pattern: str) -> Callable[[Any, Any], bool]:
+    """`matches` for a pattern known when the program is compiled: compile it now."""
+    regex = _compile(pattern)
+
+    def matches_compiled(s: Any, p: Any) -> bool:
+        if type(s) is str:
+            return regex.search(s.encode("utf-8", errors="surrogatepass")) is not None
+        return matches(s, p)
+
+    return matches_compiled
 
 
 def matches(s: Any, *args: Any) -> bool:

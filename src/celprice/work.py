@@ -1,0 +1,155 @@
+"""What an operation will cost, charged before it runs.
+
+Most operations cost one unit, but some do work that grows with their input:
+searching a string or a list, or building a string from a list. A formula
+that repeats them inside a comprehension would otherwise do quadratic work
+for a linear budget, and a builder like `replace` could allocate gigabytes
+before its result is measured. Each check here looks at the arguments,
+refuses a result that would break a size limit, and charges the budget for
+the work; none of them does the work itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .env import Limits
+from .errors import CELLimitError
+
+__all__ = ["PRECHECKS", "logical_size", "receiver_scan", "REGEX_COMPILE_COST"]
+
+Check = Callable[[tuple, Any, Limits], None]
+
+
+def _charge(budget: Any, units: int) -> None:
+    if budget is not None and units:
+        budget.charge(units)
+
+
+def _string_limit(size: int, limits: Limits) -> None:
+    if size > limits.max_string_size:
+        raise CELLimitError(f"string of size {size} exceeds the limit of {limits.max_string_size} (max_string_size)")
+
+
+def _list_limit(size: int, limits: Limits) -> None:
+    if size > limits.max_list_size:
+        raise CELLimitError(f"list of size {size} exceeds the limit of {limits.max_list_size} (max_list_size)")
+
+
+def _len(value: Any) -> int:
+    return len(value) if isinstance(value, (str, bytes, list, tuple, Mapping)) else 0
+
+
+def receiver_scan(args: tuple, budget: Any, limits: Limits) -> None:
+    """contains, startsWith, indexOf, matches, ...: a scan of the receiver."""
+    _charge(budget, _len(args[0]))
+
+
+# Compiling a regular expression can take milliseconds (Unicode classes), far
+# more than its length suggests; a pattern built at run time is charged this
+# much every time, so a budget allows only so many. Constant patterns are
+# compiled once, with the program, and cost nothing here.
+REGEX_COMPILE_COST = 10_000
+
+
+def _matches(args: tuple, budget: Any, limits: Limits) -> None:
+    _charge(budget, _len(args[0]) + REGEX_COMPILE_COST)
+
+
+def _membership(args: tuple, budget: Any, limits: Limits) -> None:
+    container = args[1] if len(args) == 2 else None
+    if isinstance(container, (list, tuple)):
+        _charge(budget, len(container))
+
+
+def _extremum(args: tuple, budget: Any, limits: Limits) -> None:
+    _charge(budget, _len(args[0]) if len(args) == 1 else len(args))
+
+
+def _join(args: tuple, budget: Any, limits: Limits) -> None:
+    items = args[0]
+    if not isinstance(items, (list, tuple)) or not all(type(i) is str for i in items):
+        return  # the function reports the wrong type itself
+    sep = args[1] if len(args) > 1 and type(args[1]) is str else ""
+    size = sum(map(len, items)) + len(sep) * max(len(items) - 1, 0)
+    _string_limit(size, limits)
+    _charge(budget, size)
+
+
+def _replace(args: tuple, budget: Any, limits: Limits) -> None:
+    if len(args) < 3 or not all(type(a) is str for a in args[:3]):
+        return
+    s, old, new = args[0], args[1], args[2]
+    limit = args[3] if len(args) > 3 and type(args[3]) is int else -1
+    count = len(s) + 1 if old == "" else s.count(old)
+    if limit >= 0:
+        count = min(count, limit)
+    size = len(s) + count * (len(new) - len(old))
+    _string_limit(size, limits)
+    _charge(budget, len(s) + size)
+
+
+def _split(args: tuple, budget: Any, limits: Limits) -> None:
+    if len(args) < 2 or type(args[0]) is not str or type(args[1]) is not str:
+        return
+    s, sep = args[0], args[1]
+    parts = len(s) if sep == "" else s.count(sep) + 1
+    if len(args) > 2 and type(args[2]) is int and args[2] >= 0:
+        parts = min(parts, args[2])
+    _list_limit(parts, limits)
+    _charge(budget, len(s) + parts)
+
+
+def logical_size(value: Any, cap: int) -> int:
+    """Elements in `value` counted as if unfolded (a shared part counts each
+    time it appears), computed over distinct objects only, and stopped at
+    `cap`: this is a lower bound of what rendering the value writes."""
+    sizes: dict[int, int] = {}
+
+    def size(v: Any) -> int:
+        if isinstance(v, (str, bytes)):
+            return len(v) + 1
+        if not isinstance(v, (list, tuple, Mapping)):
+            return 1
+        known = sizes.get(id(v))
+        if known is not None:
+            return known
+        total = 1
+        items = v.values() if isinstance(v, Mapping) else v
+        for item in items:
+            total += size(item)
+            if total > cap:
+                break
+        if isinstance(v, Mapping):
+            total += sum(size(k) for k in v) if total <= cap else 0
+        sizes[id(v)] = total
+        return total
+
+    return size(value)
+
+
+def _format(args: tuple, budget: Any, limits: Limits) -> None:
+    if len(args) != 2 or type(args[0]) is not str or not isinstance(args[1], (list, tuple)):
+        return
+    cap = limits.max_string_size
+    size = len(args[0]) + logical_size(args[1], cap)
+    if size > cap:
+        raise CELLimitError(f"formatting would build a string of over {cap} code points (max_string_size)")
+    _charge(budget, size)
+
+
+PRECHECKS: dict[str, Check] = {
+    "@in": _membership,
+    "contains": receiver_scan,
+    "startsWith": receiver_scan,
+    "endsWith": receiver_scan,
+    "indexOf": receiver_scan,
+    "lastIndexOf": receiver_scan,
+    "matches": _matches,
+    "math.greatest": _extremum,
+    "math.least": _extremum,
+    "join": _join,
+    "replace": _replace,
+    "split": _split,
+    "format": _format,
+}
