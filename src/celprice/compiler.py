@@ -706,10 +706,15 @@ class _Compiler:
         if name in BUILDERS:
             self.needs_scope = True
 
+        walks = getattr(impl, "takes_budget", False)
+
         def checked(a: Any) -> Any:
             args = tuple([c(a) for c in codes])
             try:
-                precheck(args, a.get(CTX), limits)
+                ctx = a.get(CTX)
+                precheck(args, ctx, limits)
+                if walks:
+                    return impl(*args, budget=ctx)
                 return impl(*args)
             except CELEvaluationError as e:
                 raise _located(e, pos)

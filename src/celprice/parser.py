@@ -140,11 +140,18 @@ def _decode_string(text: str, pos: int) -> str | bytes:
     return bytes(buf)
 
 
+def _digits_value(text: str, pos: int, kind: str) -> int:
+    """An int or uint literal's value; far too many digits is an invalid literal
+    (and Python is never asked to convert thousands of digits)."""
+    hexadecimal = text[:2] in ("0x", "0X")
+    digits = (text[2:] if hexadecimal else text).lstrip("0") or "0"
+    if len(digits) > 20:
+        raise _Fail(f"Syntax error: invalid {kind} literal '{text[:30]}...'", pos)
+    return int(digits, 16 if hexadecimal else 10)
+
+
 def _parse_int(text: str, pos: int) -> ast.Literal:
-    if len(text.lstrip("0xX")) > 20:
-        # Far beyond int64; also keeps Python from converting thousands of digits.
-        raise _Fail(f"Syntax error: invalid int literal '{text[:30]}...'", pos)
-    value = int(text, 16) if text[:2] in ("0x", "0X") else int(text)
+    value = _digits_value(text, pos, "int")
     if value > INT64_MAX:
         if value == INT64_MAX + 1:
             return Int64Boundary(value, pos)
@@ -372,10 +379,7 @@ class _Callbacks:
         return ast.Literal(value, c[0].start_pos)
 
     def uint_lit(self, c: list) -> ast.Node:
-        text = str(c[0])[:-1]
-        if len(text.lstrip("0xX")) > 20:
-            raise _Fail(f"Syntax error: invalid uint literal '{text[:30]}...'", c[0].start_pos)
-        value = int(text, 16) if text[:2] in ("0x", "0X") else int(text)
+        value = _digits_value(str(c[0])[:-1], c[0].start_pos, "uint")
         if value > UINT64_MAX:
             raise _Fail(f"Syntax error: invalid uint literal '{c[0]}'", c[0].start_pos)
         return ast.Literal(UInt(value), c[0].start_pos)

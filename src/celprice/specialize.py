@@ -37,7 +37,7 @@ _COMPARE = {
     "_!=_": operator.ne,
 }
 FAST_BINARY = frozenset(_ARITH) | frozenset(_COMPARE) | {"_/_"}
-_CONTAINERS = frozenset((list, tuple, dict))
+_LONG = 256  # strings longer than this are charged when compared with each other
 
 
 
@@ -165,15 +165,13 @@ def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) ->
 
 
 def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
+    walks = getattr(impl, "takes_budget", False)
+
     def slow(a: Any, l: Any, r: Any) -> Any:
-        if type(l) in _CONTAINERS:
-            # Comparing lists or maps walks them: charge what is walked.
-            ctx = a.get(CTX)
-            if ctx is not None:
-                ctx.left -= len(l)
-                if ctx.left < ctx.mark:
-                    ctx.tick()
         try:
+            if walks:
+                # Equality of lists and maps walks them: charged as it goes.
+                return impl(l, r, a.get(CTX))
             return impl(l, r)
         except CELEvaluationError as e:
             raise _located(e, pos)
@@ -198,8 +196,16 @@ def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: An
         l = lf(a)
         r = rf(a)
         t = type(l)
-        if t is type(r) and (t is int or t is float or t is str):
-            return op(l, r)
+        if t is type(r):
+            if t is int or t is float:
+                return op(l, r)
+            if t is str:
+                if len(l) > _LONG:
+                    # Two long strings may compare in full: charge that.
+                    ctx = a.get(CTX)
+                    if ctx is not None:
+                        ctx.charge(min(len(l), len(r)))
+                return op(l, r)
         return slow(a, l, r)
 
     return compare

@@ -36,7 +36,7 @@ def to_int(value: Any) -> int:
         return int(value)
     if t is str:
         try:
-            v = int(value, 10) if value.strip() == value and "_" not in value else None
+            v = int(value, 10) if value.isascii() and value.strip() == value and "_" not in value else None
         except ValueError:
             v = None
         if v is None:
@@ -63,7 +63,7 @@ def to_uint(value: Any) -> UInt:
         return UInt(int(value))
     if t is str:
         try:
-            v = int(value, 10) if value.strip() == value and "_" not in value else None
+            v = int(value, 10) if value.isascii() and value.strip() == value and "_" not in value else None
         except ValueError:
             v = None
         if v is None:
@@ -88,7 +88,7 @@ def to_double(value: Any) -> float:
         word = _FLOAT_WORDS.get(value.lower())
         if word is not None:
             return word
-        if value and value.strip() == value and "_" not in value:
+        if value and value.isascii() and value.strip() == value and "_" not in value:
             try:
                 return float(value)
             except ValueError:

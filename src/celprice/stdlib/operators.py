@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import CELEvaluationError
+from ..errors import CELEvaluationError, CELLimitError
 from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, Type, UInt
 from .base import no_overload
 
@@ -193,26 +193,48 @@ def logical_not(value: Any) -> bool:
 _SIMPLE_EQ = frozenset((int, float, str, bool, bytes, UInt, type(None)))
 
 
-def cel_equal(left: Any, right: Any) -> bool:
-    """CEL's runtime equality: numbers compare across types, other types never match."""
+def cel_equal(left: Any, right: Any, budget: Any = None) -> bool:
+    """CEL's runtime equality: numbers compare across types, other types never match.
+
+    `budget` (the evaluation's, when there is one) is charged for the walk
+    through lists and maps.
+    """
     tl, tr = type(left), type(right)
     if tl is tr and tl in _SIMPLE_EQ:
         return left == right
     if tl in _NUMERIC and tr in _NUMERIC:
         return _num_cmp(left, right) == 0
-    return _Equality().equal(left, right)
+    return _Equality(budget).equal(left, right)
+
+
+# Steps one walk may take when no evaluation budget is at hand (the default max_cost).
+_UNBUDGETED_WALK = 1_000_000
+_CHARGE_EVERY = 256
 
 
 class _Equality:
     """One deep comparison. Pairs of containers already compared are
     remembered, so values that share parts (`cel.bind(a, [a, a], ...)`
     doubles a list at constant cost) compare in time linear in the number of
-    distinct objects, not in their exponential unfolded size."""
+    distinct objects, not in their exponential unfolded size; and the walk
+    is charged to the budget as it goes, so a long one stops at the limit
+    (or the deadline)."""
 
-    __slots__ = ("memo",)
+    __slots__ = ("memo", "budget", "steps", "total")
 
-    def __init__(self) -> None:
+    def __init__(self, budget: Any = None) -> None:
         self.memo: dict[tuple[int, int], bool] = {}
+        self.budget = budget
+        self.steps = 0
+        self.total = 0
+
+    def _charge(self) -> None:
+        self.total += self.steps
+        if self.budget is not None:
+            self.budget.charge(self.steps)
+        elif self.total > _UNBUDGETED_WALK:
+            raise CELLimitError(f"comparison walked over {_UNBUDGETED_WALK} values (max_cost)")
+        self.steps = 0
 
     def equal(self, left: Any, right: Any) -> bool:
         tl, tr = type(left), type(right)
@@ -229,6 +251,9 @@ class _Equality:
         known = self.memo.get(key)
         if known is not None:
             return known
+        self.steps += 1 + len(left)
+        if self.steps >= _CHARGE_EVERY:
+            self._charge()
         if is_list:
             result = (
                 isinstance(right, _LIST)
@@ -248,16 +273,19 @@ class _Equality:
         return True
 
 
-def eq(left: Any, right: Any) -> bool:
+def eq(left: Any, right: Any, budget: Any = None) -> bool:
     if type(left) is type(right) and type(left) in _SIMPLE_EQ:
         return left == right
-    return cel_equal(left, right)
+    return cel_equal(left, right, budget)
 
 
-def ne(left: Any, right: Any) -> bool:
+def ne(left: Any, right: Any, budget: Any = None) -> bool:
     if type(left) is type(right) and type(left) in _SIMPLE_EQ:
         return left != right
-    return not cel_equal(left, right)
+    return not cel_equal(left, right, budget)
+
+
+eq.takes_budget = ne.takes_budget = True  # type: ignore[attr-defined]
 
 
 # --- ordering --------------------------------------------------------------------
@@ -443,7 +471,7 @@ def optional_index(container: Any, key: Any) -> Optional:
     no_overload("_[?_]", container, key)
 
 
-def contains(item: Any, container: Any) -> bool:
+def contains(item: Any, container: Any, budget: Any = None) -> bool:
     """`item in container`: list membership by CEL equality, map membership by key."""
     t = type(container)
     if t is list or t is tuple:
@@ -452,18 +480,21 @@ def contains(item: Any, container: Any) -> bool:
             for x in container:
                 if type(x) is ti and x == item:
                     return True
-        return _in_list(item, container)
+        return _in_list(item, container, budget)
     if t is dict and type(item) is str:
         return item in container
     if isinstance(container, Mapping):
         return map_has(container, item)
     if isinstance(container, _LIST):
-        return _in_list(item, container)
+        return _in_list(item, container, budget)
     no_overload("@in", item, container)
 
 
-def _in_list(item: Any, container: Any) -> bool:
-    walk = _Equality()  # one memo for every element: they may share parts
+contains.takes_budget = True  # type: ignore[attr-defined]
+
+
+def _in_list(item: Any, container: Any, budget: Any) -> bool:
+    walk = _Equality(budget)  # one memo for every element: they may share parts
     return any(walk.equal(item, x) for x in container)
 
 
