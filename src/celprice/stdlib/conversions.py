@@ -22,6 +22,26 @@ def _range_error(target: str, value: Any) -> CELEvaluationError:
     return CELEvaluationError(f"range error: {value!r} does not fit {target}")
 
 
+def _plain_number(text: str) -> bool:
+    """Text Go's strconv would read: ASCII, no surrounding space, no '_' separators
+    (Python's int() and float() accept all three)."""
+    return text.isascii() and text.strip() == text and "_" not in text
+
+
+def _parse_integer(text: str, target: str, low: int, high: int) -> int:
+    value = None
+    if _plain_number(text) and len(text) <= 32:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            pass
+    if value is None:
+        raise CELEvaluationError(f"cannot convert string {text!r} to {target}")
+    if not low <= value <= high:
+        raise _range_error(target, value)
+    return value
+
+
 def to_int(value: Any) -> int:
     t = type(value)
     if t is int:
@@ -35,15 +55,7 @@ def to_int(value: Any) -> int:
             raise _range_error("int", value)
         return int(value)
     if t is str:
-        try:
-            v = int(value, 10) if value.isascii() and value.strip() == value and "_" not in value else None
-        except ValueError:
-            v = None
-        if v is None:
-            raise CELEvaluationError(f"cannot convert string {value!r} to int")
-        if not INT64_MIN <= v <= INT64_MAX:
-            raise _range_error("int", v)
-        return v
+        return _parse_integer(value, "int", INT64_MIN, INT64_MAX)
     if t is Timestamp:
         return value.ns // 1_000_000_000
     no_overload("int", value)
@@ -62,15 +74,7 @@ def to_uint(value: Any) -> UInt:
             raise _range_error("uint", value)
         return UInt(int(value))
     if t is str:
-        try:
-            v = int(value, 10) if value.isascii() and value.strip() == value and "_" not in value else None
-        except ValueError:
-            v = None
-        if v is None:
-            raise CELEvaluationError(f"cannot convert string {value!r} to uint")
-        if not 0 <= v <= UINT64_MAX:
-            raise _range_error("uint", v)
-        return UInt(v)
+        return UInt(_parse_integer(value, "uint", 0, UINT64_MAX))
     no_overload("uint", value)
 
 
@@ -88,7 +92,7 @@ def to_double(value: Any) -> float:
         word = _FLOAT_WORDS.get(value.lower())
         if word is not None:
             return word
-        if value and value.isascii() and value.strip() == value and "_" not in value:
+        if value and _plain_number(value):
             try:
                 return float(value)
             except ValueError:
