@@ -208,6 +208,11 @@ class Environment:
     `variables` maps names to CEL type names (`{"prices": "map(string, int)"}`);
     when it is given, compiling checks every name the expression uses against
     it. `functions` add custom functions (or new overloads of standard ones).
+
+    `check` turns the static type checker on or off: None (the default) checks
+    exactly when variables are declared; True checks even without declarations
+    (every name must then be declared); False skips type checking (undeclared
+    names are still errors when variables are declared).
     """
 
     def __init__(
@@ -217,8 +222,10 @@ class Environment:
         functions: Sequence[Function] = (),
         *,
         limits: Limits | None = None,
+        check: bool | None = None,
     ) -> None:
         self.container = container
+        self.check = check
         self.variables: dict[str, str] = {}
         for name, type_text in (variables or {}).items():
             try:
@@ -252,6 +259,11 @@ class Environment:
     @property
     def declares_variables(self) -> bool:
         return bool(self.variables)
+
+    @property
+    def checks(self) -> bool:
+        """Whether compiling in this environment runs the type checker."""
+        return self.declares_variables if self.check is None else bool(self.check)
 
     def __repr__(self) -> str:
         return f"Environment(container={self.container!r}, variables={self.variables!r})"

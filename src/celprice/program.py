@@ -12,6 +12,7 @@ from .budget import CTX, Budget
 from .compiler import compile_ast, estimate_cost
 from .env import Environment
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
+from .checker import CheckResult, check
 from .parser import parse
 
 __all__ = ["Program", "compile", "evaluate", "default_environment", "CACHE_SIZE", "CACHE_MAX_SOURCE"]
@@ -25,12 +26,20 @@ _EMPTY: Mapping[str, Any] = {}
 class Program:
     """A compiled CEL expression: immutable, and safe to share between threads."""
 
-    __slots__ = ("source", "env", "ast", "_root", "_needs_scope", "_limits", "_constant")
+    __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_limits", "_constant")
 
     def __init__(self, source: str, env: Environment) -> None:
         limits = env.limits
         node = parse(source, max_length=limits.max_expression_length, max_depth=limits.max_nesting_depth)
+        # `result_type`: the checked type of the expression as a CEL type name
+        # ("int", "list(string)", "dyn"), None when the environment does not check;
+        # `checked` gives the type of every node (checker.CheckResult), or None.
+        self.result_type: str | None = None
+        self.checked: CheckResult | None = None
         try:
+            if env.checks:
+                self.checked = check(node, env, source)
+                self.result_type = self.checked.result_type
             compiled = compile_ast(node, env, source)
         except RecursionError:
             raise CELSyntaxError(

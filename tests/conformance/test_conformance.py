@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 
 import celprice
+from celprice import checker
+from celprice.parser import parse
 
 from .skips import SKIPS
 from .values import (
@@ -63,7 +65,6 @@ OUT_OF_SCOPE_FILES: dict[str, str] = {
     "wrappers": "protobuf wrapper types are not supported",
     "network_ext": "the network extension is not shipped",
     "block_ext": "the block extension is not shipped",
-    "type_deduction": "type checker not implemented yet",
 }
 
 _MESSAGE_NAME = re.compile(r"TestAllTypes|google\.protobuf\.")
@@ -224,6 +225,32 @@ def type_name(t: dict[str, Any]) -> str:
     raise ValueError(f"unsupported Type kind {kind!r}")
 
 
+def declared_functions(test: dict[str, Any]) -> list[celprice.Function]:
+    """Function declarations of the test's type_env (signatures only: for check_only tests)."""
+    functions = []
+    for decl in test.get("type_env", []):
+        if "function" in decl:
+            overloads = [
+                celprice.Overload(
+                    [type_name(p) for p in ov.get("params", [])],
+                    type_name(ov["result_type"]),
+                    None,  # type: ignore[arg-type]
+                    member=bool(ov.get("is_instance_function")),
+                )
+                for ov in decl["function"].get("overloads", [])
+            ]
+            functions.append(celprice.Function(decl["name"], overloads))
+    return functions
+
+
+def same_type(expected: dict[str, Any], actual: str | None) -> bool:
+    """Whether a deduced type (CEL type name) is the expected checked.proto Type."""
+    if actual is None:
+        return False
+    want = checker.format_type(checker.parse_type(type_name(expected)))
+    return want == checker.format_type(checker.parse_type(actual))
+
+
 def declared_variables(test: dict[str, Any]) -> dict[str, str]:
     """Variables of the test's type_env; bound but undeclared names become `dyn`."""
     variables: dict[str, str] = {}
@@ -276,11 +303,32 @@ def _error_hint(errors: dict[str, Any]) -> str:
     return "; ".join(m for m in messages if m) or "an error"
 
 
+def run_check_only(test: dict[str, Any]) -> None:
+    """A type_deduction test without a result: check it and compare the deduced type."""
+    env = celprice.Environment(container=test.get("container", ""), variables=declared_variables(test), check=True)
+    expected = test["typed_result"]["deduced_type"]
+    try:
+        result = checker.check(parse(test["expr"]), env, test["expr"], functions=declared_functions(test))
+    except celprice.CELError as exc:
+        pytest.fail(f"{describe(test)}\nexpected type: {type_name(expected)}\nactual: check raised {exc}", pytrace=False)
+    if not same_type(expected, result.result_type):
+        pytest.fail(
+            f"{describe(test)}\nexpected type: {type_name(expected)}\nactual type: {result.result_type}",
+            pytrace=False,
+        )
+
+
 def run_case(test: dict[str, Any]) -> None:
+    typed = test.get("typed_result")
+    if typed is not None and "result" not in typed:
+        run_check_only(test)
+        return
     kind, expected = expected_outcome(test)
     activation = {b["key"]: binding_from_json(b["value"]) for b in test.get("bindings", [])}
     env = celprice.Environment(
-        container=test.get("container", ""), variables=declared_variables(test)
+        container=test.get("container", ""),
+        variables=declared_variables(test),
+        check=True if typed is not None else None,
     )
     stage = "compile"
     try:
@@ -312,6 +360,12 @@ def run_case(test: dict[str, Any]) -> None:
     if not same_value(expected, actual):
         pytest.fail(
             f"{describe(test)}\nexpected: {show(expected)}\nactual: {show(actual)}",
+            pytrace=False,
+        )
+    if typed is not None and not same_type(typed["deduced_type"], program.result_type):
+        pytest.fail(
+            f"{describe(test)}\nexpected type: {type_name(typed['deduced_type'])}\n"
+            f"actual type: {program.result_type}",
             pytrace=False,
         )
 
@@ -376,7 +430,8 @@ def test_type_names() -> None:
 def test_scope_rule() -> None:
     assert out_of_scope_reason("basic", {"expr": "1 + 1"}) is None
     assert out_of_scope_reason("proto3", {"expr": "1"})
-    assert out_of_scope_reason("type_deduction", {"expr": "1"}).endswith("(type checker not implemented yet)")
+    assert out_of_scope_reason("type_deduction", {"expr": "1"}) is None
+    assert out_of_scope_reason("type_deduction", {"expr": "TestAllTypes{}"})
     assert out_of_scope_reason("dynamic", {"expr": "TestAllTypes{}"})
     assert out_of_scope_reason("dynamic", {"expr": "google.protobuf.Int32Value{value: 1}"})
     assert out_of_scope_reason("parse", {"expr": "1", "container": "cel.expr.conformance.proto3"})

@@ -56,9 +56,9 @@ def test_problem_text_and_snippet():
 
 
 def test_nothing_is_evaluated():
-    # Run-time errors (division by zero, missing keys, wrong result type) are not check problems.
+    # Run-time errors (division by zero, missing keys, a dyn value of the wrong type) are not check problems.
     assert check_pricing(
-        {"inference_expression": "1 / 0", "royalty_expression": "outputs[3].x", "partner_expression": "'text'"}
+        {"inference_expression": "1 / 0", "royalty_expression": "outputs[3].x", "partner_expression": "get(task_inputs, 'x', 1)"}
     ) == []
 
 
@@ -85,8 +85,14 @@ def test_effective_defaults_are_checked():
     assert check_pricing({"resource_expression": "0"}, defaults=defaults) == []
 
 
-def test_promotion_flag_does_not_change_name_checks():
-    assert check_pricing({"inference_expression": "3 * 1.5"}, promotion=False) == []
+def test_promotion_flag_changes_type_checks_only():
+    assert check_pricing({"inference_expression": "3 * 1.5"}) == []
+    (problem,) = check_pricing({"inference_expression": "3 * 1.5"}, promotion=False)
+    assert problem.headline() == (
+        "inference_expression:1:3: found no matching overload for '_*_' applied to '(int, double)'"
+    )
+    (problem,) = check_pricing({"inference_expression": "3 * nope"}, promotion=False)
+    assert problem.message == "undeclared reference to 'nope'"
 
 
 def test_parse_limits_are_problems():

@@ -232,7 +232,12 @@ def test_numeric_promotion(source, expected):
 
 @pytest.mark.parametrize("source", ["5 % 2.0", "1 + 1u", "1u - 1", "'a' * 2.0"])
 def test_promotion_keeps_cel_errors(source):
+    # The checker knows the promotion overloads: the rest are type errors at compile time...
     env = celprice.pricing.pricing_environment("total")
+    with pytest.raises(celprice.CELCheckError, match="found no matching overload"):
+        celprice.compile(source, env)
+    # ...and still errors at run time when checking is off.
+    env = celprice.pricing.pricing_environment("total", check=False)
     with pytest.raises(celprice.CELEvaluationError, match="found no matching overload"):
         celprice.compile(source, env).evaluate({})
 

@@ -92,6 +92,9 @@ STANDARD: list[tuple[str, str, str]] = [
     *_same("math.bitAnd math.bitOr math.bitXor", ("int", "uint"), 2, None),
     *_same("math.bitNot", ("int", "uint"), 1, None),
     *[(f, f"{t}, int", t) for f in ("math.bitShiftLeft", "math.bitShiftRight") for t in ("int", "uint")],
+    # Declared so the names are known; typed by the checker (VARIADIC_NUMERIC).
+    ("math.greatest", "A", "dyn"),
+    ("math.least", "A", "dyn"),
     # --- encoders ------------------------------------------------------------------------
     ("base64.encode", "bytes", "string"),
     ("base64.decode", "string", "bytes"),

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..env import Limits
+from ..errors import format_snippet
 from .components import FEE_FIELDS, PricingDefaults, Problem, compile_field, is_plain_text
 from .request import pricing_problems
 
@@ -30,7 +31,9 @@ def check_pricing(
     limits: Limits | None = None,
 ) -> list[Problem]:
     """Every problem of an AppPricing: its shape (bad prices, non-string fields) and each
-    expression's syntax errors and undeclared references. An empty list means it can be saved."""
+    expression's syntax errors, undeclared references and type errors (a fee whose type
+    can never be a number, a description that can never be a string). An empty list
+    means it can be saved."""
     defaults = defaults or PricingDefaults()
     _, shape = pricing_problems(pricing)
     problems = [Problem(path, None, None, message) for path, message in shape]
@@ -39,11 +42,36 @@ def check_pricing(
     for field in FEE_FIELDS:
         source = _source(pricing, field, defaults)
         if source is not None:
-            problems += compile_field(field, source, promotion=promotion, limits=limits)[1]
+            problems += _checked(field, source, _NUMBER, "fee must be a number", promotion, limits)
     description = _source(pricing, "description", defaults)
     if description is not None and not is_plain_text(description):
-        problems += compile_field("description", description, promotion=promotion, limits=limits)[1]
+        problems += _checked(
+            "description", description, _STRING, "description must be a string", promotion, limits
+        )
     estimate = _source(pricing, "estimate", defaults)
     if estimate is not None:
-        problems += compile_field("estimate", estimate, promotion=promotion, limits=limits)[1]
+        problems += _checked(
+            "estimate", estimate, _ESTIMATE, "estimate must be a number or a {min, max} map", promotion, limits
+        )
     return problems
+
+
+# What the type checker's result type may be for each kind of field: `dyn`
+# (data whose type is only known at run time) is always accepted.
+_NUMBER = ("int", "uint", "double", "dyn")
+_STRING = ("string", "dyn")
+_ESTIMATE = (*_NUMBER, "map")
+
+
+def _checked(
+    field: str, source: str, allowed: tuple[str, ...], what: str, promotion: bool, limits: Limits | None
+) -> list[Problem]:
+    """compile_field's problems, plus one when the checked result type can never be
+    what the field needs (`inference_expression:1:1: fee must be a number, got string`)."""
+    program, problems = compile_field(field, source, promotion=promotion, limits=limits)
+    if program is None or program.result_type is None:
+        return problems
+    result = program.result_type
+    if result.split("(", 1)[0] in allowed:
+        return problems
+    return [Problem(field, 1, 1, f"{what}, got {result}", format_snippet(source, 1, 1))]

@@ -90,12 +90,17 @@ PROMOTION: tuple[Function, ...] = tuple(
 
 
 @lru_cache(maxsize=64)
-def pricing_environment(kind: str = "total", *, promotion: bool = True, limits: Limits | None = None) -> Environment:
+def pricing_environment(
+    kind: str = "total", *, promotion: bool = True, limits: Limits | None = None, check: bool | None = None
+) -> Environment:
     """The Environment of one expression kind: `resource`, `component` (inference,
     royalty, partner), `total`, `description` or `estimate`.
 
     `total` sees every fee variable, so it is the one to use for trying a formula.
+    Formulas are type-checked at compile time (the variables have real types, the
+    helpers and the promoted operators typed overloads); `check=False` skips the
+    type checker (names are still checked), leaving type mistakes to evaluation.
     """
     variables = variables_for(kind)
     functions = (*PROMOTION, *HELPERS) if promotion else HELPERS
-    return Environment(variables=variables, functions=functions, limits=limits)
+    return Environment(variables=variables, functions=functions, limits=limits, check=check)
