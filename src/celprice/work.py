@@ -101,38 +101,42 @@ def _split(args: tuple, budget: Any, limits: Limits) -> None:
 
 
 def logical_size(value: Any, cap: int) -> int:
-    """Elements in `value` counted as if unfolded (a shared part counts each
-    time it appears), computed over distinct objects only, and stopped at
-    `cap`: this is a lower bound of what rendering the value writes."""
+    """A lower bound of how many code points `%s` writes for `value`, counting
+    a shared part each time it appears (as rendering does) but computed over
+    distinct objects only, and stopped once past `cap`."""
     sizes: dict[int, int] = {}
 
     def size(v: Any) -> int:
         if isinstance(v, (str, bytes)):
-            return len(v) + 1
+            return len(v)
         if not isinstance(v, (list, tuple, Mapping)):
             return 1
         known = sizes.get(id(v))
         if known is not None:
             return known
-        total = 1
-        items = v.values() if isinstance(v, Mapping) else v
+        total = 0
+        items = [*v.keys(), *v.values()] if isinstance(v, Mapping) else v
         for item in items:
             total += size(item)
             if total > cap:
                 break
-        if isinstance(v, Mapping):
-            total += sum(size(k) for k in v) if total <= cap else 0
+        total = max(total, 2)  # at least the brackets
         sizes[id(v)] = total
         return total
 
     return size(value)
 
 
+def _clauses(fmt: str) -> int:
+    """How many arguments a format string consumes (`%%` is a literal percent)."""
+    return fmt.count("%") - 2 * fmt.count("%%")
+
+
 def _format(args: tuple, budget: Any, limits: Limits) -> None:
     if len(args) != 2 or type(args[0]) is not str or not isinstance(args[1], (list, tuple)):
         return
     cap = limits.max_string_size
-    size = len(args[0]) + logical_size(args[1], cap)
+    size = sum(logical_size(arg, cap) for arg in args[1][: max(_clauses(args[0]), 0)])
     if size > cap:
         raise CELLimitError(f"formatting would build a string of over {cap} code points (max_string_size)")
     _charge(budget, size)
