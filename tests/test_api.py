@@ -278,3 +278,10 @@ def test_nan_is_unequal_to_itself():
 def test_cel_errors(source):
     with pytest.raises(CELEvaluationError):
         ev(source)
+
+
+def test_programs_are_immutable():
+    prog = celprice.compile("1 + 1")
+    with pytest.raises(AttributeError):
+        prog.source = "2 + 2"  # type: ignore[misc]
+    assert prog.evaluate() == 2

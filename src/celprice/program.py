@@ -34,24 +34,32 @@ class Program:
         # `result_type`: the checked type of the expression as a CEL type name
         # ("int", "list(string)", "dyn"), None when the environment does not check;
         # `checked` gives the type of every node (checker.CheckResult), or None.
-        self.result_type: str | None = None
-        self.checked: CheckResult | None = None
+        checked: CheckResult | None = None
         try:
             if env.checks:
-                self.checked = check(node, env, source)
-                self.result_type = self.checked.result_type
+                checked = check(node, env, source)
             compiled = compile_ast(node, env, source)
         except RecursionError:
             raise CELSyntaxError(
                 f"Syntax error: expression nests too deeply to compile (max_nesting_depth {limits.max_nesting_depth})"
             ) from None
-        self.source = source
-        self.env = env
-        self.ast: ast.Node = node
-        self._root = compiled.root
-        self._needs_scope = compiled.needs_scope
-        self._limits = limits
-        self._constant = compiled.constant
+        fields = {
+            "source": source,
+            "env": env,
+            "ast": node,
+            "result_type": None if checked is None else checked.result_type,
+            "checked": checked,
+            "_root": compiled.root,
+            "_needs_scope": compiled.needs_scope,
+            "_limits": limits,
+            "_constant": compiled.constant,
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Programs are shared between threads and cached: they never change.
+        raise AttributeError("Program is immutable")
 
     def evaluate(self, activation: Mapping[str, Any] | None = None) -> Any:
         """Evaluate against the caller's variables (read in place, never copied deeply)."""
