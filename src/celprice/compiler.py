@@ -22,7 +22,7 @@ from .parser import Int64Boundary
 from .budget import CTX, Budget
 from .specialize import FAST_BINARY, binary
 from .stdlib.strings import compiled_matcher
-from .work import PRECHECKS, receiver_scan
+from .work import PRECHECKS, REGEX_COMPILE_COST, receiver_scan
 from .stdlib import operators as ops
 from .stdlib.optionals import is_zero_value
 from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
@@ -707,6 +707,10 @@ class _Compiler:
             self.needs_scope = True
 
         walks = getattr(impl, "takes_budget", False)
+        # The precheck bounds what a builder will make from below; the result
+        # is measured too, so a rendering longer than foreseen still fails.
+        builds = name in BUILDERS
+        max_str, max_list = limits.max_string_size, limits.max_list_size
 
         def checked(a: Any) -> Any:
             args = tuple([c(a) for c in codes])
@@ -715,7 +719,14 @@ class _Compiler:
                 precheck(args, ctx, limits)
                 if walks:
                     return impl(*args, budget=ctx)
-                return impl(*args)
+                v = impl(*args)
+                if builds and len(v) > (max_list if type(v) is list else max_str):
+                    raise CELLimitError(
+                        f"{'list' if type(v) is list else 'string'} of size {len(v)} exceeds the limit of "
+                        f"{max_list if type(v) is list else max_str} "
+                        f"({'max_list_size' if type(v) is list else 'max_string_size'})"
+                    )
+                return v
             except CELEvaluationError as e:
                 raise _located(e, pos)
             except Exception as e:
@@ -953,6 +964,10 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
                 hi += size
         else:
             hi = None
+    elif t is ast.Call and _call_name(node) == "matches" and hi is not None:
+        pattern = node.args[-1] if node.args else None
+        if not (type(pattern) is ast.Literal and type(pattern.value) is str):
+            hi += REGEX_COMPILE_COST
     elif t is ast.Comprehension:
         rng = kids[0]
         n = rng[2]

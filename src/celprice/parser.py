@@ -83,10 +83,8 @@ def _decode_string(text: str, pos: int) -> str | bytes:
     quote_len = 3 if text[prefix_len : prefix_len + 3] in ('"""', "'''") else 1
     body = text[prefix_len + quote_len : len(text) - quote_len]
     body_pos = pos + prefix_len + quote_len
-    if raw:
-        return body.encode("utf-8") if is_bytes else body
-    if "\\" not in body:
-        return body.encode("utf-8") if is_bytes else body
+    if raw or "\\" not in body:
+        return _utf8(body, body_pos) if is_bytes else body
     out: list[Any] = []  # str pieces, or ints (raw bytes) for bytes literals
     i, n = 0, len(body)
     while i < n:
@@ -136,8 +134,16 @@ def _decode_string(text: str, pos: int) -> str | bytes:
         if isinstance(piece, int):
             buf.append(piece)
         else:
-            buf += piece.encode("utf-8")
+            buf += _utf8(piece, body_pos)
     return bytes(buf)
+
+
+def _utf8(text: str, pos: int) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        # Only a lone surrogate gets here: source text that is not valid UTF-8.
+        raise _Fail("Syntax error: invalid character in bytes literal (a lone surrogate)", pos + e.start) from None
 
 
 def _digits_value(text: str, pos: int, kind: str) -> int:

@@ -53,7 +53,8 @@ REGEX_COMPILE_COST = 10_000
 
 
 def _matches(args: tuple, budget: Any, limits: Limits) -> None:
-    _charge(budget, _len(args[0]) + REGEX_COMPILE_COST)
+    if len(args) == 2 and type(args[0]) is str and type(args[1]) is str:
+        _charge(budget, len(args[0]) + REGEX_COMPILE_COST)
 
 
 def _membership(args: tuple, budget: Any, limits: Limits) -> None:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from ..errors import CELEvaluationError, NoSuchOverload
 from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, UInt, type_name
 
-__all__ = ["no_overload", "int64", "uint64", "fail"]
+__all__ = ["no_overload", "int64", "uint64", "fail", "excerpt"]
 
 
 def no_overload(name: str, *args: Any) -> NoReturn:
@@ -36,3 +36,12 @@ def uint64(value: int) -> UInt:
     if 0 <= value <= UINT64_MAX:
         return UInt(value)
     raise CELEvaluationError("uint64 overflow")
+
+
+def excerpt(value: object, limit: int = 64) -> str:
+    """A value quoted in an error message, cut short: the value may be a
+    megabyte of untrusted input, and messages end up in responses and logs."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import CELEvaluationError
 from ..values import INT64_MAX, INT64_MIN, TYPES, UINT64_MAX, Duration, Timestamp, Type, UInt, type_name
-from .base import no_overload
+from .base import excerpt, no_overload
 from .format import format_double
 
 __all__ = ["to_int", "to_uint", "to_double", "to_string", "to_bytes", "to_bool", "size", "FUNCTIONS", "METHODS"]
@@ -19,7 +19,7 @@ _UINT_UPPER = 18446744073709551616.0
 
 
 def _range_error(target: str, value: Any) -> CELEvaluationError:
-    return CELEvaluationError(f"range error: {value!r} does not fit {target}")
+    return CELEvaluationError(f"range error: {excerpt(value)} does not fit {target}")
 
 
 def _plain_number(text: str) -> bool:
@@ -36,7 +36,7 @@ def _parse_integer(text: str, target: str, low: int, high: int) -> int:
         except ValueError:
             pass
     if value is None:
-        raise CELEvaluationError(f"cannot convert string {text!r} to {target}")
+        raise CELEvaluationError(f"cannot convert string {excerpt(text)} to {target}")
     if not low <= value <= high:
         raise _range_error(target, value)
     return value
@@ -97,7 +97,7 @@ def to_double(value: Any) -> float:
                 return float(value)
             except ValueError:
                 pass
-        raise CELEvaluationError(f"cannot convert string {value!r} to double")
+        raise CELEvaluationError(f"cannot convert string {excerpt(value)} to double")
     no_overload("double", value)
 
 
@@ -150,7 +150,7 @@ def to_bool(value: Any) -> bool:
     if type(value) is str:
         result = _BOOL_WORDS.get(value)
         if result is None:
-            raise CELEvaluationError(f"Type conversion error: cannot convert {value!r} to bool")
+            raise CELEvaluationError(f"Type conversion error: cannot convert {excerpt(value)} to bool")
         return result
     no_overload("bool", value)
 

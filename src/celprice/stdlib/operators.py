@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import CELEvaluationError, CELLimitError
 from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, Type, UInt
-from .base import no_overload
+from .base import excerpt, no_overload
 
 __all__ = [
     "add",
@@ -409,7 +409,7 @@ def map_has(m: Any, key: Any) -> bool:
 def _show_key(key: Any) -> str:
     """A map key as CEL source would spell it: 'a', true, 1, 1u."""
     if type(key) is str:
-        return repr(key)
+        return excerpt(key)
     if key is True or key is False:
         return "true" if key else "false"
     if type(key) is UInt:
@@ -443,7 +443,7 @@ def index(container: Any, key: Any) -> Any:
             try:
                 return container[key]
             except KeyError:
-                raise CELEvaluationError(f"no such key: {key!r}") from None
+                raise CELEvaluationError(f"no such key: {excerpt(key)}") from None
         return map_get(container, key)
     if isinstance(container, Mapping):
         return map_get(container, key)

@@ -15,7 +15,7 @@ import re2
 
 from ..errors import CELEvaluationError
 from ..values import type_name
-from .base import fail, no_overload
+from .base import excerpt, fail, no_overload
 from .format import quote as _quote
 from .format import string_format
 
@@ -101,10 +101,10 @@ def _compile(pattern: str) -> Any:
     try:
         return re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as exc:
-        raise CELEvaluationError(f"invalid regular expression '{pattern}': {exc}") from None
+        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: {str(exc)[:120]}") from None
     except UnicodeEncodeError:
         raise CELEvaluationError(
-            f"invalid regular expression '{pattern}': not valid UTF-8"
+            f"invalid regular expression {excerpt(pattern)}: not valid UTF-8"
         ) from None
 
 
