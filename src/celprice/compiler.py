@@ -917,12 +917,16 @@ def count_nodes(node: ast.Node | None) -> int:
     return total
 
 
+_INPUT_SIZED = frozenset(PRECHECKS) - {"matches"} | {"_==_", "_!=_"}
+
+
 def _call_name(node: ast.Call) -> str:
-    """`strings.quote` for a call written as a method on a namespace."""
+    """`strings.quote` for a call written as a method on a namespace (for the
+    functions the estimator knows by name)."""
     target = node.target
     if type(target) is ast.Ident and not target.absolute and "." not in target.name:
         qualified = f"{target.name}.{node.function}"
-        if qualified in BUILDERS:
+        if qualified in BUILDERS or qualified in PRECHECKS:
             return qualified
     return node.function
 
@@ -964,6 +968,11 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
                 hi += size
         else:
             hi = None
+    elif t is ast.Call and _call_name(node) in _INPUT_SIZED and not all(
+        type(k) is ast.Literal for k in node.children()
+    ):
+        # in, contains, math.greatest, ... charge the size of what they scan.
+        hi = None
     elif t is ast.Call and _call_name(node) == "matches" and hi is not None:
         pattern = node.args[-1] if node.args else None
         if not (type(pattern) is ast.Literal and type(pattern.value) is str):
