@@ -15,7 +15,7 @@ import pytest
 import celprice
 from celprice import CELEvaluationError, CELLimitError, CELSyntaxError, Function, Limits, Overload
 
-from ._support import env, evaluate, raises_limit
+from ._support import env, evaluate, outcome, raises_limit
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -48,10 +48,14 @@ def test_length_default_boundary_counts_code_points(char: str) -> None:
         celprice.compile(_string_source(10_001, char), cache=False)
 
 
-def test_length_counts_white_space() -> None:
+def test_length_counts_white_space_and_comments() -> None:
     assert evaluate("1" + " " * 9_999) == 1
     with pytest.raises(CELSyntaxError, match="max_expression_length"):
         celprice.compile("1" + " " * 10_000, cache=False)
+    comment = "1 // " + "x" * 9_995
+    assert len(comment) == 10_000 and evaluate(comment) == 1
+    with pytest.raises(CELSyntaxError, match="max_expression_length"):
+        celprice.compile(comment + "x", cache=False)
 
 
 def test_length_custom_boundary() -> None:
@@ -142,33 +146,12 @@ DEPTH_CASES: dict[str, Builder] = {
                          _nested(7, d - 2, lambda v: [v])),
 }
 
-# Constructs whose compiler recursion is deeper than the parser's: at the depth limit
-# they fail to compile (Python recursion) although the limit says they are allowed.
-DEPTH_COMPILE_BUG = {"negations", "nots", "custom_calls", "stdlib_calls", "methods", "sum_chain"}
-
-
 def _environment_for(name: str, **limits: Any) -> celprice.Environment:
     functions = F_ENV_FUNCTIONS if name == "custom_calls" else ()
     return celprice.Environment(functions=functions, limits=Limits(**limits))
 
 
-def _depth_case_params(names: Any) -> list[Any]:
-    params = []
-    for name in names:
-        marks = []
-        if name in DEPTH_COMPILE_BUG:
-            marks.append(
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="core bug: at depth 250 (the limit) the compiler's Python recursion overflows: "
-                    "'expression nests too deeply to compile'",
-                )
-            )
-        params.append(pytest.param(name, marks=marks, id=name))
-    return params
-
-
-@pytest.mark.parametrize("name", _depth_case_params(DEPTH_CASES))
+@pytest.mark.parametrize("name", list(DEPTH_CASES))
 def test_depth_default_limit_passes(name: str) -> None:
     src, activation, expected = DEPTH_CASES[name](250)
     assert len(src) <= 10_000
@@ -213,8 +196,6 @@ def test_depth_limit_applies_to_literals_folded_with_minus() -> None:
 
 
 @pytest.mark.parametrize("depth", [249, 250])
-@pytest.mark.xfail(strict=True, reason="core bug: binary operator chains at the depth limit fail to compile "
-                                       "(Python recursion), 'expression nests too deeply to compile'")
 def test_depth_mixed_constructs_at_limit(depth: int) -> None:
     # Alternating unary minus and calls: each level is one node.
     layers = depth - 1
@@ -281,12 +262,50 @@ def test_cost_includes_what_builders_build() -> None:
     assert dear - cheap == 2 * 10_000 - 2
 
 
-def test_cost_estimate_bounds_the_actual_cost() -> None:
-    for src in ["[1, 2, 3].map(v, v * 2)", "[1, 2, 3].all(v, [4, 5].exists(w, w > v))", "'ab' + 'cd'",
-                "[1, 2].map(v, [3, 4].map(w, v + w))"]:
-        lo, hi = celprice.compile(src, cache=False).cost_estimate()
-        assert hi is not None and 0 <= lo <= hi, (src, lo, hi)
-        evaluate(src, None, env(max_cost=hi))  # must not hit the limit
+@pytest.mark.parametrize(
+    "src",
+    [
+        "[1, 2, 3].map(v, v * 2)",
+        "'ab' + 'cd'",
+        "[1, 2, 3].filter(v, v > 1).size()",
+        "[1, 2].map(v, [3, 4].map(w, v * w))",
+        "[1, 2, 3].map(v, [v, v].filter(u, u > 1))",
+        "[1, 2, 3].exists_one(v, [4, 5, 6].all(w, w > v))",
+        "[1, 2, 3].all(v, [4, 5].exists(w, w > v))",
+    ],
+)
+def test_cost_estimate_max_bounds_the_actual_cost(src: str) -> None:
+    lo, hi = celprice.compile(src, cache=False).cost_estimate()
+    assert hi is not None and 0 <= lo <= hi, (src, lo, hi)
+    evaluate(src, None, env(max_cost=hi))  # must not hit the limit
+
+
+@pytest.mark.parametrize("src", ["strings.quote(s)", "base64.encode(b)", "base64.decode(t)"])
+def test_cost_estimate_of_namespaced_builders(src: str) -> None:
+    # Found by the fuzz campaign: strings.quote(cel.bind(w, 0u, s)) exceeded its own estimate.
+    data = {"s": "a" * 100, "b": b"a" * 100, "t": "YWFh" * 25}
+    lo, hi = celprice.compile(src, cache=False).cost_estimate()
+    if hi is not None:
+        evaluate(src, data, env(max_cost=hi))
+
+
+def test_cost_estimate_of_matches_with_wrong_arguments() -> None:
+    src = "[1].transformList(v, w, matches(0, b'ab'), 1)"
+    lo, hi = celprice.compile(src, cache=False).cost_estimate()
+    with pytest.raises(CELEvaluationError, match="no matching overload"):
+        evaluate(src, None, env(max_cost=hi if hi is not None else 10**9))
+
+
+@pytest.mark.parametrize("src", ["[1, 2, 3].map(v, math.greatest(l))", "cel.bind(w, math.greatest(l), w)",
+                                 "[1, 2, 3].exists(v, s.contains('zz'))", "[1, 2, 3].map(v, v in l)"])
+def test_cost_estimate_of_input_sized_operations(src: str) -> None:
+    data = {"l": list(range(1_000)), "s": "x" * 1_000}
+    lo, hi = celprice.compile(src, cache=False).cost_estimate()
+    if hi is not None:
+        evaluate(src, data, env(max_cost=hi))
+
+
+def test_cost_estimate_is_open_ended_for_inputs() -> None:
     lo, hi = celprice.compile("l.map(v, v)", cache=False).cost_estimate()
     assert hi is None and lo >= 1
 
@@ -317,6 +336,32 @@ def test_string_size_boundary(src: str, at: dict, over: dict) -> None:
     result = evaluate(src, at, e)
     assert len(result) <= 8
     raises_limit(src, over, e, limit="max_string_size")
+
+
+def test_format_result_that_fits_is_allowed() -> None:
+    assert evaluate("'%s%s'.format([x, x])", {"x": "abcd"}, env(max_string_size=8)) == "abcdabcd"
+    assert evaluate("'%s'.format([x])", {"x": "a" * 100}, env(max_string_size=100)) == "a" * 100
+    assert evaluate("'%d, %d'.format([1, 2])", None, env(max_string_size=4)) == "1, 2"
+
+
+FORMAT_OVER_LIMIT = [
+    # (format source, data, max_string_size or None for the default): each renders past the limit
+    ("'%s'.format([x])", {"x": [[1] * 10] * 60_000}, None),  # 1,920,000 code points
+    ("'%s'.format([x])", {"x": [[1, 2, 3]] * 100}, 1_000),  # 1,100
+    ("'%d%d'.format([x, x])", {"x": 123456}, 10),
+    ("'%.5f'.format([x])", {"x": 12345.5}, 10),
+    ("'%x'.format([x])", {"x": 2**63 - 1}, 10),
+    ("'%e'.format([x])", {"x": 1e300}, 10),
+    ("'%s'.format([x])", {"x": 1e300}, 10),
+    ("'%.900f'.format([x])", {"x": 1.5}, 10),
+]
+
+
+@pytest.mark.parametrize("src,data,limit", FORMAT_OVER_LIMIT, ids=[f"{c[0]}-{c[2]}" for c in FORMAT_OVER_LIMIT])
+def test_format_never_exceeds_the_string_limit(src: str, data: dict, limit: int | None) -> None:
+    e = env(max_string_size=limit) if limit else None
+    kind, value = outcome(f"size({src})", data, e)
+    assert kind == "error" and isinstance(value, CELLimitError) and "max_string_size" in str(value), value
 
 
 def test_string_size_default_boundary_by_doubling() -> None:
@@ -377,7 +422,87 @@ def test_timeout_none_and_generous_timeout_do_not_interfere() -> None:
     assert evaluate(src, {"l": list(range(1_000))}, env(timeout=None)) == 1_000
 
 
-def test_limit_errors_are_evaluation_errors_with_location() -> None:
+def test_limit_errors_are_evaluation_errors() -> None:
     e = raises_limit("l.map(a, l.map(b, l.map(c, a + b + c)))", {"l": list(range(1_000))}, limit="max_cost")
     assert isinstance(e, CELEvaluationError)
+    assert e.source is not None
+
+
+def test_cost_limit_error_says_where() -> None:
+    e = raises_limit("l.map(a, l.map(b, l.map(c, a + b + c)))", {"l": list(range(1_000))}, limit="max_cost")
     assert e.line == 1 and e.column is not None
+
+
+# --- a limit error is never absorbed into a value ---------------------------------------------
+
+BOMB = "l.map(a, l.map(b, l.map(c, a + b + c))).size() > 0"
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        f"({BOMB}) || true",
+        f"({BOMB}) && false",
+        f"true && ({BOMB})",
+        f"false || ({BOMB})",
+        f"l.exists(v, v == 0 && ({BOMB}))",
+        f"l.exists(v, ({BOMB}) || v == 0)",
+        f"l.all(v, ({BOMB}) && v < 0)",
+        f"[{BOMB}, true].exists(v, v)",
+        f"({BOMB}) ? 1 : 1",
+        f"optional.none().orValue({BOMB})",
+        f"cel.bind(x, {BOMB}, true)",
+        f"has({{'a': {BOMB}}}.a)",
+        f"(1 / 0 > 0) || ({BOMB})",
+        f"('x' > 0) || ({BOMB})",
+    ],
+)
+def test_limit_errors_are_never_absorbed_into_a_value(src: str) -> None:
+    # The other errors that && / || / exists / all absorb may be reported instead,
+    # but the outcome is an error, never a value.
+    with pytest.raises(CELEvaluationError):
+        evaluate(src, {"l": list(range(1_000))})
+
+
+@pytest.mark.parametrize("src", [f"({BOMB}) || true", f"l.exists(v, ({BOMB}) || v == 0)", f"({BOMB}) && false"])
+def test_limit_error_wins_over_deciding_values(src: str) -> None:
+    raises_limit(src, {"l": list(range(1_000))}, limit="max_cost")
+
+
+# --- deep nesting and the Python stack ----------------------------------------------------------
+
+
+def _at_stack_depth(frames: int, fn: Callable[[], Any]) -> Any:
+    return fn() if frames == 0 else _at_stack_depth(frames - 1, fn)
+
+
+@pytest.mark.parametrize("name", ["negations", "stdlib_calls", "sum_chain", "parens", "macros"])
+def test_depth_limit_holds_under_a_deep_caller_stack(name: str) -> None:
+    # A web framework may call in with a few hundred frames already on the stack.
+    src, activation, expected = DEPTH_CASES[name](250)
+    env_ = _environment_for(name)
+    assert _at_stack_depth(400, lambda: celprice.compile(src, env_, cache=False).evaluate(activation)) == expected
+
+
+def test_custom_large_depth_in_a_thread_does_not_crash_the_process() -> None:
+    # Raising max_nesting_depth must stay safe for the C stack too (a segfault would
+    # kill the process, so this runs in a child process).
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import threading, celprice\n"
+        "env = celprice.Environment(limits=celprice.Limits(max_nesting_depth=6000, max_expression_length=20000))\n"
+        "out = []\n"
+        "def go():\n"
+        "    src = '-' * 4999 + 'x'\n"
+        "    out.append(celprice.compile(src, env, cache=False).evaluate({'x': 1}))\n"
+        "t = threading.Thread(target=go); t.start(); t.join()\n"
+        "print(out)\n"
+    )
+    src_dir = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src_dir, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=environ)
+    assert result.returncode == 0, (result.returncode, result.stderr[-1000:])
+    assert result.stdout.strip() == "[-1]", (result.stdout, result.stderr[-1000:])
