@@ -25,6 +25,7 @@ __all__ = [
     "Has",
     "Comprehension",
     "Bind",
+    "MACRO_NAMES",
 ]
 
 
@@ -222,6 +223,21 @@ class Comprehension(Node):
         if self.predicate is None:
             return (self.range, self.body)
         return (self.range, self.predicate, self.body)
+
+
+# How each Comprehension.kind is spelled in CEL source (for messages and rendering).
+MACRO_NAMES = {
+    "all": "all",
+    "exists": "exists",
+    "exists_one": "exists_one",
+    "map": "map",
+    "filter": "filter",
+    "transform_list": "transformList",
+    "transform_map": "transformMap",
+    "transform_map_entry": "transformMapEntry",
+    "opt_map": "optMap",
+    "opt_flat_map": "optFlatMap",
+}
 
 
 class Bind(Node):

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import ast
+from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
 from ..parser import Int64Boundary
 from ..values import TYPES, UInt
@@ -191,18 +192,6 @@ _LITERAL_TYPES: dict[type, str] = {
 }
 _TYPE_VALUES: dict[str, Type] = {
     name: ("type", parse_type(name)) for name in TYPES
-}
-_MACRO_NAMES = {
-    "all": "all",
-    "exists": "exists",
-    "exists_one": "exists_one",
-    "map": "map",
-    "filter": "filter",
-    "transform_list": "transformList",
-    "transform_map": "transformMap",
-    "transform_map_entry": "transformMapEntry",
-    "opt_map": "optMap",
-    "opt_flat_map": "optFlatMap",
 }
 _EQUALITY = frozenset({"_==_", "_!=_"})
 _MAP_KEYS = frozenset({"int", "uint", "bool", "string", DYN, ERROR})

@@ -10,6 +10,7 @@ import math
 import re
 
 from .. import ast
+from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..values import UInt
 
 __all__ = ["render", "is_literal", "qualified_name"]
@@ -33,18 +34,6 @@ _BINARY = {
 }
 _UNARY_OPS = {"!_": "!", "-_": "-"}
 
-_MACRO_NAMES = {
-    "all": "all",
-    "exists": "exists",
-    "exists_one": "exists_one",
-    "map": "map",
-    "filter": "filter",
-    "transform_list": "transformList",
-    "transform_map": "transformMap",
-    "transform_map_entry": "transformMapEntry",
-    "opt_map": "optMap",
-    "opt_flat_map": "optFlatMap",
-}
 
 _IDENT = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
