@@ -510,6 +510,8 @@ def parse(source: str, *, max_length: int = MAX_SOURCE_LENGTH, max_depth: int = 
         ) from None
     except lx.LarkError as e:
         raise CELSyntaxError(f"Syntax error: {e}", source=source, offset=0) from None
+    if "9223372036854775808" in source or "8000000000000000" in source:
+        _reject_int64_boundary(node, source)
     if node.depth > max_depth:
         raise CELSyntaxError(
             f"Syntax error: expression nests {node.depth} levels deep, "
@@ -518,6 +520,17 @@ def parse(source: str, *, max_length: int = MAX_SOURCE_LENGTH, max_depth: int = 
             offset=_deepest_pos(node, max_depth),
         )
     return node
+
+
+def _reject_int64_boundary(node: ast.Node, source: str) -> None:
+    """2**63 is a valid literal only right after a unary minus (the fold in
+    `negs` consumed those); anywhere else it is an invalid int literal."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is Int64Boundary:
+            raise CELSyntaxError(f"Syntax error: invalid int literal '{n.value}'", source=source, offset=n.pos)
+        stack.extend(n.children())
 
 
 def _deepest_pos(node: ast.Node, limit: int) -> int:
