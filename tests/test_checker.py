@@ -434,3 +434,14 @@ def _write_doc() -> None:
 
 if __name__ == "__main__" and "--write" in sys.argv:
     _write_doc()
+
+
+def test_pricing_min_max_pixels_have_precise_result_types():
+    from celprice.pricing import pricing_environment
+
+    env = pricing_environment("total")
+    assert celprice.compile("min(1, 2)", env).result_type == "int"
+    assert celprice.compile("max(1, 2.5)", env).result_type == "double"
+    assert celprice.compile("pixels(2, 3)", env).result_type == "int"
+    with pytest.raises(celprice.CELCheckError, match="'_\\+_' applied to '\\(int, string\\)'"):
+        celprice.compile("min(1, 2) + 'x'", env)

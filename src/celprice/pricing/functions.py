@@ -233,10 +233,19 @@ def to_dollars(x: Any) -> str:
 # --- declarations -----------------------------------------------------------------
 
 
-def _numeric(name: str, arity: int, result: str, impl: Callable[..., Any]) -> Function:
-    """Overloads for every combination of int, uint and double arguments."""
-    overloads = [Overload(list(types), result, impl) for types in product(_NUMBER_TYPES, repeat=arity)]
+def _numeric(name: str, arity: int, result: str | Callable[[tuple[str, ...]], str], impl: Callable[..., Any]) -> Function:
+    """Overloads for every combination of int, uint and double arguments;
+    `result` is a type name, or a function of the argument types giving one."""
+    overloads = [
+        Overload(list(types), result if isinstance(result, str) else result(types), impl)
+        for types in product(_NUMBER_TYPES, repeat=arity)
+    ]
     return Function(name, overloads)
+
+
+def _int_if_all_int(types: tuple[str, ...]) -> str:
+    """min, max and pixels: int when every argument is an int, else double."""
+    return "int" if all(t == "int" for t in types) else "double"
 
 
 def _items_fn(name: str, result: str, impl: Callable[..., Any], *extra: str) -> Function:
@@ -261,13 +270,13 @@ HELPERS: tuple[Function, ...] = (
     _map_getter("get", get),
     _map_getter("get_extra", get_extra),
     Function("sum", [Overload(["list(dyn)"], "dyn", sum_), Overload(["list(dyn)"], "dyn", sum_, member=True)]),
-    _numeric("min", 2, "dyn", _extremum(True)),
-    _numeric("max", 2, "dyn", _extremum(False)),
+    _numeric("min", 2, _int_if_all_int, _extremum(True)),
+    _numeric("max", 2, _int_if_all_int, _extremum(False)),
     _numeric("ceil", 1, "double", _double(cel_math.ceil)),
     _numeric("floor", 1, "double", _double(cel_math.floor)),
     _numeric("round", 1, "double", _double(cel_math.round_)),
     _numeric("megapixels", 2, "double", megapixels),
-    _numeric("pixels", 2, "dyn", pixels),
+    _numeric("pixels", 2, _int_if_all_int, pixels),
     _numeric("resolution", 2, "string", resolution),
     _numeric("to_cents", 1, "double", to_cents),
     _numeric("to_dollars", 1, "string", to_dollars),
