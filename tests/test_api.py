@@ -12,7 +12,6 @@ from celprice import (
     CELError,
     CELEvaluationError,
     CELSyntaxError,
-    Duration,
     Environment,
     Function,
     Map,

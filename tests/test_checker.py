@@ -8,7 +8,6 @@ compared with the file, so it cannot drift. To rewrite it after a deliberate cha
 from __future__ import annotations
 
 import pathlib
-import re
 import sys
 
 import pytest

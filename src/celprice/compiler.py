@@ -16,18 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import ast
-from .env import Environment, Limits
+from .env import Environment
 from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .parser import Int64Boundary
-from .budget import CTX, Budget
+from .budget import CTX
 from .specialize import FAST_BINARY, binary
 from .stdlib.strings import compiled_matcher
 from .work import PRECHECKS, REGEX_COMPILE_COST, receiver_scan
 from .stdlib import operators as ops
-from .stdlib.optionals import is_zero_value
 from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
 
-__all__ = ["compile_ast", "Compiled", "Budget", "CTX", "adapt", "estimate_cost"]
+__all__ = ["compile_ast", "Compiled", "adapt", "estimate_cost"]
 
 Code = Callable[[Any], Any]
 _MISSING = object()
@@ -649,7 +648,7 @@ class _Compiler:
                 except CELEvaluationError:
                     pass  # an invalid constant pattern fails when evaluated, like any error
             fn = self.checked_call(name, impl, precheck, codes, pos)
-            return fn if name in _IMPURE else self.fold(fn, parts)
+            return self.fold(fn, parts)
         if n == 0:
             def fn(a: Any) -> Any:
                 try:
@@ -688,8 +687,6 @@ class _Compiler:
                     raise _wrap_exception(name, e, pos) from None
         if name in BUILDERS:
             fn = self.sized(fn, pos)
-        if name in _IMPURE:
-            return fn
         return self.fold(fn, parts)
 
     def standard(self, name: str, node: ast.Node) -> Any:
@@ -874,7 +871,6 @@ class _Compiler:
         return compile_comprehension(node, rng, pred, body, cost, self.limits)
 
 
-_IMPURE: frozenset[str] = frozenset()
 
 
 def _map_insert(out: Any, k: Any, v: Any, pos: int) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 from . import ast
 from .env import Limits
 from .errors import CELEvaluationError, CELLimitError
-from .values import Map, Optional, type_name
+from .values import Optional, type_name
 
 __all__ = ["compile_comprehension"]
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from . import ast
 from .budget import CTX, Budget
 from .compiler import compile_ast, estimate_cost
 from .env import Environment

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import CELEvaluationError, CELLimitError
-from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, Type, UInt
+from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, UInt
 from .base import excerpt, no_overload
 
 __all__ = [
