@@ -1,12 +1,14 @@
 """Environments: what names an expression may use, which functions exist, and the limits."""
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .checker.types import Type as TypeName
+from .checker.types import Var
+from .checker.types import parse_type as parse_checker_type
 from .errors import CELError, NoSuchOverload
 from .values import Duration, Optional, Timestamp, Type, UInt, type_name
 
@@ -48,54 +50,34 @@ class Function:
 
 # --- type names ---------------------------------------------------------------------
 
-_PRIMITIVES = {
-    "int", "uint", "double", "bool", "string", "bytes", "null_type", "dyn", "any",
-    "timestamp", "duration", "google.protobuf.Timestamp", "google.protobuf.Duration", "type",
-}
-_GENERIC = {"list": 1, "map": 2, "optional_type": 1, "type": 1}
-_TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*|[(),])")
+# What an Environment accepts; the checker's parser also takes message names
+# and abstract types, which celprice has no values for.
+_NAMED = frozenset({"int", "uint", "double", "bool", "string", "bytes", "null_type", "dyn", "timestamp", "duration"})
+_GENERIC = frozenset({"list", "map", "optional_type", "type"})
 
 
-def parse_type(text: str) -> tuple[str, tuple]:
-    """Parse a CEL type name such as `map(string, list(int))` into (name, params).
+def parse_type(text: str) -> TypeName:
+    """Parse a CEL type name such as `map(string, list(int))` (the checker's
+    representation); a name starting with an upper-case letter is a type
+    parameter (`A`, `T`). Anything celprice has no values for is a ValueError."""
+    parsed = parse_checker_type(text)
 
-    A name that is not a CEL type and starts with an upper-case letter is a
-    type parameter (`A`, `T`); anything else is a ValueError.
-    """
-    tokens = _TOKEN.findall(text)
-    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", text):
-        raise ValueError(f"invalid type name {text!r}")
-    pos = 0
+    def validate(t: TypeName) -> None:
+        if isinstance(t, Var):
+            return
+        if isinstance(t, str):
+            if t not in _NAMED:
+                raise ValueError(f"unknown type {t!r} in {text!r}")
+            return
+        if t[0] in _NAMED:
+            raise ValueError(f"invalid type name {text!r}: {t[0]} takes no parameters")
+        if t[0] not in _GENERIC:
+            raise ValueError(f"unknown type {t[0]!r} in {text!r}")
+        for param in t[1:]:
+            validate(param)
 
-    def parse() -> tuple[str, tuple]:
-        nonlocal pos
-        if pos >= len(tokens) or tokens[pos] in "(),":
-            raise ValueError(f"invalid type name {text!r}")
-        name = tokens[pos]
-        pos += 1
-        params: list[tuple] = []
-        if pos < len(tokens) and tokens[pos] == "(":
-            pos += 1
-            params.append(parse())
-            while pos < len(tokens) and tokens[pos] == ",":
-                pos += 1
-                params.append(parse())
-            if pos >= len(tokens) or tokens[pos] != ")":
-                raise ValueError(f"invalid type name {text!r}: missing ')'")
-            pos += 1
-        if name in _GENERIC:
-            if params and len(params) != _GENERIC[name]:
-                raise ValueError(f"invalid type name {text!r}: {name} takes {_GENERIC[name]} parameter(s)")
-        elif params:
-            raise ValueError(f"invalid type name {text!r}: {name} takes no parameters")
-        elif name not in _PRIMITIVES and not name[:1].isupper():
-            raise ValueError(f"unknown type {name!r} in {text!r}")
-        return name, tuple(params)
-
-    result = parse()
-    if pos != len(tokens):
-        raise ValueError(f"invalid type name {text!r}")
-    return result
+    validate(parsed)
+    return parsed
 
 
 _MATCH_TYPES: dict[str, Callable[[Any], bool]] = {
@@ -107,9 +89,7 @@ _MATCH_TYPES: dict[str, Callable[[Any], bool]] = {
     "bytes": lambda v: type(v) is bytes,
     "null_type": lambda v: v is None,
     "timestamp": lambda v: type(v) is Timestamp,
-    "google.protobuf.Timestamp": lambda v: type(v) is Timestamp,
     "duration": lambda v: type(v) is Duration,
-    "google.protobuf.Duration": lambda v: type(v) is Duration,
     "list": lambda v: isinstance(v, (list, tuple)),
     "map": lambda v: isinstance(v, Mapping),
     "optional_type": lambda v: type(v) is Optional,
@@ -117,9 +97,11 @@ _MATCH_TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def _matcher(parsed: tuple[str, tuple]) -> Callable[[Any], bool] | None:
+def _matcher(parsed: TypeName) -> Callable[[Any], bool] | None:
     """A runtime check for a parameter type, or None when anything is accepted."""
-    return _MATCH_TYPES.get(parsed[0])
+    if isinstance(parsed, Var):
+        return None
+    return _MATCH_TYPES.get(parsed if isinstance(parsed, str) else parsed[0])
 
 
 _EXACT_TYPES: dict[str, type] = {
@@ -131,9 +113,7 @@ _EXACT_TYPES: dict[str, type] = {
     "bytes": bytes,
     "null_type": type(None),
     "timestamp": Timestamp,
-    "google.protobuf.Timestamp": Timestamp,
     "duration": Duration,
-    "google.protobuf.Duration": Duration,
 }
 
 
@@ -149,8 +129,8 @@ def _dispatcher(name: str, overloads: list[Overload], fallback: Callable[..., An
     general = []
     for ov in overloads:
         parsed = [parse_type(p) for p in ov.params]
-        if all(not params and n in _EXACT_TYPES for n, params in parsed):
-            exact.setdefault(tuple(_EXACT_TYPES[n] for n, _ in parsed), ov.impl)
+        if all(isinstance(t, str) and t in _EXACT_TYPES for t in parsed):
+            exact.setdefault(tuple(_EXACT_TYPES[t] for t in parsed), ov.impl)
         else:
             general.append((len(parsed), tuple(_matcher(p) for p in parsed), ov.impl))
 
