@@ -41,6 +41,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adversarial._support import same
+
 import celprice
 from celprice import CELError, Duration, Environment, Limits, Timestamp, UInt
 
@@ -179,31 +181,7 @@ def _run_campaign(name: str, test: Callable[[], None]) -> None:
     assert not failures, f"{len(failures)} distinct findings:\n" + "\n".join(failures)
 
 
-# --- NaN-aware comparison and snapshots ---------------------------------------------------
-
-
-def same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b) and not (isinstance(a, Mapping) and isinstance(b, Mapping)):
-        return False
-    if isinstance(a, float):
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, Mapping):
-        if len(a) != len(b):
-            return False
-        ka = [(type(k), k) for k in a]
-        if set(ka) != {(type(k), k) for k in b}:
-            return False
-        return all(same(a[k], b[k]) for _, k in ka)
-    if isinstance(a, celprice.Optional):
-        return a.has_value() == b.has_value() and (not a.has_value() or same(a.value(), b.value()))
-    try:
-        return bool(a == b)
-    except Exception:
-        return a is b
+# --- snapshots -----------------------------------------------------------------------------
 
 
 def snapshot(value: Any) -> Any:

@@ -127,4 +127,7 @@ def same(a: Any, b: Any) -> bool:
         if a.has_value() != b.has_value():
             return False
         return not a.has_value() or same(a.value(), b.value())
-    return bool(a == b)
+    try:
+        return bool(a == b)
+    except Exception:  # a hostile Python object in an activation
+        return a is b
