@@ -125,41 +125,10 @@ def compile_comprehension(
             if key2:
                 _restore(a, key2, saved2)
 
-    if key2 is None and pred is None and kind in ("all", "exists", "map", "filter"):
-        return _single_var_fast(kind, rng, body, key1, cost, pos, max_list, adapt_get)
-
     if kind in ("all", "exists"):
-        decide = kind == "exists"  # the value that ends the loop
-        name = kind
-
-        def quantifier(a: Any) -> bool:
-            state: list[Any] = [None, False]  # first error, decided
-
-            def step(s: Any) -> bool:
-                try:
-                    v = body(s)
-                except CELLimitError:
-                    raise
-                except CELEvaluationError as e:
-                    if state[0] is None:
-                        state[0] = e
-                    return False
-                if v is decide:
-                    state[1] = True
-                    return True
-                if v is not (not decide):
-                    if state[0] is None:
-                        state[0] = _not_bool(name, v, pos)
-                return False
-
-            loop(a, step)
-            if state[1]:
-                return decide
-            if state[0] is not None:
-                raise state[0]
-            return not decide
-
-        return quantifier
+        return _quantifier(kind, rng, body, key1, key2, cost, pos)
+    if key2 is None and pred is None and kind in ("map", "filter"):
+        return _single_var_collect(kind, rng, body, key1, cost, pos, max_list, adapt_get)
 
     if kind == "exists_one":
         def exists_one(a: Any) -> bool:
@@ -248,47 +217,62 @@ def compile_comprehension(
     raise AssertionError(f"unknown comprehension kind {kind}")
 
 
-def _single_var_fast(
-    kind: str, rng: Code, body: Code, key: str, cost: int, pos: int, max_list: int, adapt_get: Any
-) -> Code:
-    """The common one-variable macros with the loop written out: no per-element call but the body."""
+def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, cost: int, pos: int) -> Code:
+    """all and exists, with one variable or two, the loop written out: they
+    combine like && and ||, so a deciding value wins over errors met before."""
     from .budget import CTX
+    from .compiler import _ADAPT, adapt
 
-    if kind in ("all", "exists"):
-        decide = kind == "exists"
-        other = not decide
+    adapt_get = _ADAPT.get
+    decide = kind == "exists"  # the value that ends the loop
+    other = not decide
 
-        def quantifier(a: Any) -> bool:
-            ctx = a[CTX]
-            items = _items(rng(a), kind, pos)
-            saved = a.get(key, _MISSING)
-            error = None
-            try:
-                for x in items:
-                    ctx.left -= cost
-                    if ctx.left < ctx.mark:
-                        _tick(ctx, pos)
+    def quantifier(a: Any) -> bool:
+        ctx = a[CTX]
+        r = rng(a)
+        items = _items(r, kind, pos) if key2 is None else _pairs(r, kind, pos)
+        saved = a.get(key, _MISSING)
+        saved2 = a.get(key2, _MISSING) if key2 else _MISSING
+        error = None
+        try:
+            for x in items:
+                ctx.left -= cost
+                if ctx.left < ctx.mark:
+                    _tick(ctx, pos)
+                if key2 is None:
                     f = adapt_get(type(x))
                     a[key] = x if f is None else f(x)
-                    try:
-                        v = body(a)
-                    except CELLimitError:
-                        raise
-                    except CELEvaluationError as e:
-                        if error is None:
-                            error = e
-                        continue
-                    if v is decide:
-                        return decide
-                    if v is not other and error is None:
-                        error = _not_bool(kind, v, pos)
-            finally:
-                _restore(a, key, saved)
-            if error is not None:
-                raise error
-            return other
+                else:
+                    a[key] = adapt(x[0])
+                    a[key2] = adapt(x[1])
+                try:
+                    v = body(a)
+                except CELLimitError:
+                    raise
+                except CELEvaluationError as e:
+                    if error is None:
+                        error = e
+                    continue
+                if v is decide:
+                    return decide
+                if v is not other and error is None:
+                    error = _not_bool(kind, v, pos)
+        finally:
+            _restore(a, key, saved)
+            if key2:
+                _restore(a, key2, saved2)
+        if error is not None:
+            raise error
+        return other
 
-        return quantifier
+    return quantifier
+
+
+def _single_var_collect(
+    kind: str, rng: Code, body: Code, key: str, cost: int, pos: int, max_list: int, adapt_get: Any
+) -> Code:
+    """map and filter with one variable, the loop written out: no per-element call but the body."""
+    from .budget import CTX
 
     is_filter = kind == "filter"
 
