@@ -110,30 +110,14 @@ def _arith(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any,
                     return v
             elif t is float:
                 return op(l, r)
-        return slow(a, l, r)
-
-    if sized is None:
-        return arith
-
-    def concat(a: Any) -> Any:
-        # `+` is also how descriptions are built: strings take a short path too.
-        l = lf(a)
-        r = rf(a)
-        t = type(l)
-        if t is type(r):
-            if t is int:
-                v = op(l, r)
-                if lo <= v <= hi:
-                    return v
-            elif t is float:
-                return l + r
-            elif t is str:
+            elif t is str and sized is not None:
+                # `+` is also how descriptions are built: strings take a short path too.
                 v = l + r
                 sized(a, v, pos)
                 return v
         return slow(a, l, r)
 
-    return concat
+    return arith
 
 
 def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
