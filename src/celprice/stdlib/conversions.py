@@ -10,6 +10,7 @@ from ..errors import CELEvaluationError
 from ..values import INT64_MAX, INT64_MIN, TYPES, UINT64_MAX, Duration, Timestamp, Type, UInt, type_name
 from .base import excerpt, no_overload
 from .format import format_double
+from .time import duration_of, format_duration, format_timestamp, timestamp_of
 
 __all__ = ["to_int", "to_uint", "to_double", "to_string", "to_bytes", "to_bool", "size", "FUNCTIONS", "METHODS"]
 
@@ -117,12 +118,8 @@ def to_string(value: Any) -> str:
         except UnicodeDecodeError:
             raise CELEvaluationError("invalid UTF-8 in bytes converted to string") from None
     if t is Timestamp:
-        from .time import format_timestamp
-
         return format_timestamp(value)
     if t is Duration:
-        from .time import format_duration
-
         return format_duration(value)
     if t is Type:
         return value.name
@@ -173,16 +170,6 @@ def size(value: Any) -> int:
     no_overload("size", value)
 
 
-def to_timestamp(value: Any) -> Timestamp:
-    from .time import timestamp_of
-
-    return timestamp_of(value)
-
-
-def to_duration(value: Any) -> Duration:
-    from .time import duration_of
-
-    return duration_of(value)
 
 
 FUNCTIONS = {
@@ -195,7 +182,7 @@ FUNCTIONS = {
     "dyn": to_dyn,
     "type": type_of,
     "size": size,
-    "timestamp": to_timestamp,
-    "duration": to_duration,
+    "timestamp": timestamp_of,
+    "duration": duration_of,
 }
 METHODS = {"size": size}

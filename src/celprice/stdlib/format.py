@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from ..errors import CELEvaluationError
 from ..values import Duration, Timestamp, Type, UInt, type_name
+from .time import format_duration, format_timestamp
 
 __all__ = ["format_double", "quote", "string_format", "format_value"]
 
@@ -129,16 +130,6 @@ _STRING_CLAUSE_TYPES = (
 )
 
 
-def _format_timestamp(value: Timestamp) -> str:
-    from .time import format_timestamp  # written in parallel; import lazily
-
-    return format_timestamp(value)
-
-
-def _format_duration(value: Duration) -> str:
-    from .time import format_duration
-
-    return format_duration(value)
 
 
 def _str_clause(value: Any) -> str:
@@ -157,9 +148,9 @@ def _str_clause(value: Any) -> str:
         # Go appends the raw bytes; a Python str needs them decoded.
         return value.decode("utf-8", errors="replace")
     if t is Timestamp:
-        return _format_timestamp(value)
+        return format_timestamp(value)
     if t is Duration:
-        return _format_duration(value)
+        return format_duration(value)
     if t is Type:
         return value.name
     if isinstance(value, (list, tuple)):
@@ -173,9 +164,9 @@ def _str_clause(value: Any) -> str:
         )
         return "{" + ", ".join(f"{k}: {v}" for k, v in entries) + "}"
     if isinstance(value, _dt.datetime):
-        return _format_timestamp(Timestamp.from_datetime(value))
+        return format_timestamp(Timestamp.from_datetime(value))
     if isinstance(value, _dt.timedelta):
-        return _format_duration(Duration.from_timedelta(value))
+        return format_duration(Duration.from_timedelta(value))
     raise _ClauseError(
         f"string clause can only be used on {_STRING_CLAUSE_TYPES}, was given {type_name(value)}"
     )

@@ -13,6 +13,8 @@ from typing import Any
 from ..errors import CELEvaluationError, CELLimitError
 from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, UInt
 from .base import excerpt, no_overload
+from .time import add as time_add
+from .time import sub as time_sub
 
 __all__ = [
     "add",
@@ -72,8 +74,6 @@ def add(left: Any, right: Any) -> Any:
     if isinstance(left, _LIST) and isinstance(right, _LIST):
         return [*left, *right]
     if t in (Timestamp, Duration):
-        from .time import add as time_add
-
         v = time_add(left, right)
         if v is not NotImplemented:
             return v
@@ -96,8 +96,6 @@ def sub(left: Any, right: Any) -> Any:
                 return UInt(v)
             raise _uoverflow()
     if t in (Timestamp, Duration):
-        from .time import sub as time_sub
-
         v = time_sub(left, right)
         if v is not NotImplemented:
             return v
