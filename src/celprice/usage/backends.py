@@ -1,0 +1,218 @@
+"""Where the ledger's rows live: SQLite (the standard library's) or PostgreSQL
+(psycopg 3), behind one small interface.
+
+A backend runs the statements of `sql.py` inside transactions; it knows
+nothing of tasks or fees. Every database error leaves as a LedgerError, after
+the transaction has been rolled back.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import LedgerError
+
+__all__ = ["Backend", "Transaction", "open_backend", "CLOSED"]
+
+Params = Sequence[Any]
+
+
+class Transaction(Protocol):
+    def rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]: ...
+
+    def change(self, sql: str, params: Params) -> int:
+        """Run a write; the number of rows it changed."""
+        ...
+
+    def change_many(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+
+class Backend(Protocol):
+    description: str
+
+    def transaction(self, write: bool) -> Any:
+        """A context manager yielding a Transaction; commits on success, rolls back on error."""
+        ...
+
+    def create_schema(self, statements: Sequence[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_backend(url: str | None) -> Backend:
+    """The backend for a ledger URL: None or `sqlite://` (in memory),
+    `sqlite:///path.db`, or `postgresql://...`."""
+    if url is None or url in ("sqlite://", "sqlite:///:memory:"):
+        return SQLiteBackend(":memory:")
+    if not isinstance(url, str):
+        raise LedgerError(f"ledger url must be a string or None, got {type(url).__name__}")
+    if url.startswith("sqlite:///"):
+        return SQLiteBackend(url[len("sqlite:///"):])
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresBackend(url)
+    raise LedgerError(
+        f"unsupported ledger url {_redacted(url)!r}: use None (in-memory SQLite), "
+        "'sqlite:///path/to/ledger.db' or 'postgresql://user@host/dbname'"
+    )
+
+
+def _redacted(url: str) -> str:
+    """The URL with any password replaced, for error messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "<unparsable url>"
+
+
+class _Closed:
+    """What a ledger holds after close(): every call is refused the same way."""
+
+    description = "nothing (closed)"
+
+    def transaction(self, write: bool) -> Any:
+        raise LedgerError("this ledger is closed")
+
+    def create_schema(self, statements: Sequence[str]) -> None:
+        raise LedgerError("this ledger is closed")
+
+    def close(self) -> None:
+        pass
+
+
+CLOSED: Backend = _Closed()
+
+
+class _Cursor:
+    """A DB-API cursor seen through the Transaction protocol."""
+
+    __slots__ = ("_cursor", "_sql")
+
+    def __init__(self, cursor: Any, sql: Any) -> None:
+        self._cursor = cursor
+        self._sql = sql
+
+    def rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        self._cursor.execute(self._sql(sql), params)
+        return self._cursor.fetchall()
+
+    def change(self, sql: str, params: Params) -> int:
+        self._cursor.execute(self._sql(sql), params)
+        return self._cursor.rowcount
+
+    def change_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self._cursor.executemany(self._sql(sql), rows)
+
+
+def _same(sql: str) -> str:
+    return sql
+
+
+class SQLiteBackend:
+    """One connection shared under a lock (an in-memory database exists only in
+    its connection). Files use WAL, so readers never block the writer, and a
+    busy timeout, so several processes may write the same file."""
+
+    def __init__(self, path: str) -> None:
+        self.description = "SQLite in memory" if path == ":memory:" else f"SQLite {path}"
+        self._lock = threading.Lock()
+        try:
+            self._conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            if path != ":memory:":
+                self._conn.execute("PRAGMA busy_timeout = 30000")
+                mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise LedgerError(f"cannot use WAL journaling for {path} (got {mode})")
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot open SQLite database {path!r}: {exc}") from exc
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[Transaction]:
+        with self._lock:
+            cursor = self._conn.cursor()
+            try:
+                # IMMEDIATE takes the write lock up front: two writers never both
+                # read and then deadlock on the upgrade.
+                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                yield _Cursor(cursor, _same)
+                cursor.execute("COMMIT")
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    if "integer overflow" in str(exc):
+                        raise LedgerError("a sum overflows int64 (integer overflow)") from exc
+                    raise LedgerError(f"{self.description}: {exc}") from exc
+                raise
+            finally:
+                cursor.close()
+
+    def create_schema(self, statements: Sequence[str]) -> None:
+        with self.transaction(write=True) as tx:
+            for statement in statements:
+                tx.change(statement, ())
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+_PG_SQL: dict[str, str] = {}
+
+
+def _pg_sql(sql: str) -> str:
+    converted = _PG_SQL.get(sql)
+    if converted is None:
+        converted = _PG_SQL[sql] = sql.replace("?", "%s")
+    return converted
+
+
+class PostgresBackend:
+    """One psycopg 3 connection shared under a lock. Reads run in a read-only
+    REPEATABLE READ transaction, so the queries of one answer see one snapshot."""
+
+    def __init__(self, url: str) -> None:
+        self.description = f"PostgreSQL {_redacted(url)}"
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise LedgerError(
+                "a postgresql:// ledger needs psycopg 3: pip install 'celprice[postgres]'"
+            ) from exc
+        self._errors = psycopg.Error
+        self._lock = threading.Lock()
+        try:
+            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise LedgerError(f"cannot connect to {self.description}: {exc}") from exc
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[Transaction]:
+        with self._lock:
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cursor:
+                    if not write:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield _Cursor(cursor, _pg_sql)
+            except self._errors as exc:
+                raise LedgerError(f"{self.description}: {exc}") from exc
+
+    def create_schema(self, statements: Sequence[str]) -> None:
+        with self.transaction(write=True) as tx:
+            # Two processes creating the schema at once would race on the
+            # catalog despite IF NOT EXISTS; a transaction-scoped lock orders them.
+            tx.rows("SELECT pg_advisory_xact_lock(4242000001)", ())
+            for statement in statements:
+                tx.change(statement, ())
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

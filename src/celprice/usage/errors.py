@@ -1,0 +1,22 @@
+"""The ledger's error types."""
+from __future__ import annotations
+
+from ..errors import CELError
+
+__all__ = ["LedgerError", "TaskNotFound"]
+
+
+class LedgerError(CELError, ValueError):
+    """A ledger call was refused (bad argument, refused fees) or the database failed.
+
+    Nothing is written when a call raises: every write is one transaction.
+    """
+
+
+class TaskNotFound(LedgerError, LookupError):
+    """No task with this id was recorded for this team (an API answers 404)."""
+
+    def __init__(self, team_id: str, task_id: str) -> None:
+        super().__init__(f"no task {task_id!r} recorded for team {team_id!r}")
+        self.team_id = team_id
+        self.task_id = task_id

@@ -1,0 +1,113 @@
+"""Every ledger test runs against both backends: in-memory SQLite, and a
+PostgreSQL database created for this run.
+
+PostgreSQL: `CELPRICE_POSTGRES_URL` names a server to use (a scratch database
+is created on it and dropped afterwards); without it, `.ci/postgres` starts a
+throwaway server for the session. Where neither works the PostgreSQL cases
+skip, saying why.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from celprice.usage import Ledger
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER_SCRIPT = ROOT / ".ci" / "postgres"
+URL_ENV = "CELPRICE_POSTGRES_URL"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A URL of a PostgreSQL server on which this session may create databases."""
+    url = os.environ.get(URL_ENV)
+    if url:
+        yield url
+        return
+    if not SERVER_SCRIPT.exists():
+        pytest.skip(f"PostgreSQL cases skipped: {URL_ENV} is not set and {SERVER_SCRIPT} is missing")
+    directory = Path(tempfile.gettempdir()) / f"celprice-pg-{uuid.uuid4().hex[:12]}"
+    started = subprocess.run(
+        [str(SERVER_SCRIPT), "start", str(directory)], capture_output=True, text=True, timeout=180
+    )
+    if started.returncode != 0:
+        why = (started.stderr.strip().splitlines() or ["no reason given"])[-1]
+        pytest.skip(f"PostgreSQL cases skipped: no server could be started ({why}); set {URL_ENV} to use one")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(SERVER_SCRIPT), "stop", str(directory)], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A scratch database of this session, dropped at its end."""
+    import psycopg
+
+    name = f"celprice_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(postgres_server, name)
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _empty_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS celprice_usage, celprice_tasks")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """The URL of an empty ledger database on each backend (None: in-memory SQLite)."""
+    if request.param == "sqlite":
+        return None
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def ledger(ledger_url: str | None) -> Iterator[Ledger]:
+    with Ledger(ledger_url) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database several Ledger objects (and processes) can open at once."""
+    if request.param == "sqlite-file":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def open_ledger(shared_url: str) -> Iterator[Callable[[], Ledger]]:
+    opened: list[Ledger] = []
+
+    def make() -> Ledger:
+        opened.append(Ledger(shared_url))
+        return opened[-1]
+
+    yield make
+    for each in opened:
+        each.close()

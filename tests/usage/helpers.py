@@ -1,0 +1,18 @@
+"""Builders for ledger tests: fees shaped like evaluate_pricing's answer, UTC times."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+COMPONENTS = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total")
+
+
+def fees(total: int, resource: int = 0, inference: int = 0, royalty: int = 0, partner: int = 0) -> dict[str, Any]:
+    values = (resource, inference, royalty, partner, total)
+    response: dict[str, Any] = {name: {"value": value} for name, value in zip(COMPONENTS, values)}
+    response["description"] = {"value": "test price"}
+    return response
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
