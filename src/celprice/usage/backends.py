@@ -190,7 +190,10 @@ class PostgresBackend:
         self._errors = psycopg.Error
         self._lock = threading.Lock()
         try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            # No server-side prepared statements: after five runs PostgreSQL may
+            # switch a prepared breakdown to a generic plan that ignores how wide
+            # the window is (measured: 90d over 1M records went 0.3 s -> 1.3 s).
+            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10, prepare_threshold=None)
         except psycopg.Error as exc:
             raise LedgerError(f"cannot connect to {self.description}: {exc}") from exc
 

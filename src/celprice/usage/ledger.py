@@ -15,7 +15,7 @@ from ..values import INT64_MAX
 from . import sql
 from .backends import CLOSED, Backend, open_backend
 from .errors import LedgerError, TaskNotFound
-from .periods import DEFAULT_RANGE, iso_z, to_micros, window
+from .periods import DAY, DEFAULT_RANGE, iso_z, to_micros, window
 
 __all__ = ["Ledger"]
 
@@ -80,7 +80,7 @@ class Ledger:
         charged = _charged(fees)
         events = [(team, task, seq, *event) for seq, event in enumerate(_events(usage_events))]
         with self._db.transaction(write=True) as tx:
-            if tx.change(sql.INSERT_TASK, (team, task, app, at, *charged)) != 1:
+            if tx.change(sql.INSERT_TASK, (team, task, app, at, at // DAY, *charged)) != 1:
                 return False
             tx.change_many(sql.INSERT_EVENT, events)
         return True
@@ -120,9 +120,16 @@ class Ledger:
         end = to_micros(datetime.now(timezone.utc) if now is None else now, "now")
         win = window(DEFAULT_RANGE if range is None else range, end)
         previous_start, previous_end = win.previous
+        first_day, last_day = win.start // DAY, win.end // DAY
+        if win.step == DAY:
+            groups_sql, params = sql.BREAKDOWN_BY_DAY, (first_day, team, first_day, last_day, win.end)
+        else:
+            groups_sql = sql.BREAKDOWN_BY_STEP
+            params = (win.start, win.step, team, first_day, last_day, win.start, win.end)
+        previous_params = (team, previous_start // DAY, previous_end // DAY, previous_start, previous_end)
         with self._db.transaction(write=False) as tx:
-            groups = tx.rows(sql.BREAKDOWN, (win.start, win.step, team, win.start, win.end))
-            (previous,) = tx.rows(sql.WINDOW_TOTAL, (team, previous_start, previous_end))
+            groups = tx.rows(groups_sql, params)
+            (previous,) = tx.rows(sql.WINDOW_TOTAL, previous_params)
 
         per_bucket: list[dict[str, int]] = [{} for _ in [None] * win.buckets]
         calls: dict[str, int] = {}

@@ -11,18 +11,18 @@ from datetime import datetime, timedelta, timezone
 
 from .errors import LedgerError
 
-__all__ = ["RANGES", "DEFAULT_RANGE", "Window", "window", "to_micros", "iso_z"]
+__all__ = ["RANGES", "DEFAULT_RANGE", "DAY", "Window", "window", "to_micros", "iso_z"]
 
 _US = 1_000_000
-_MINUTE, _HOUR, _DAY = 60 * _US, 3600 * _US, 86400 * _US
+_MINUTE, _HOUR, DAY = 60 * _US, 3600 * _US, 86400 * _US
 
 # range -> (length, bucket step, label format of a bucket)
 RANGES: dict[str, tuple[int, int, str]] = {
     "1h": (_HOUR, _MINUTE, "%Y-%m-%dT%H:%M:00Z"),
-    "1d": (_DAY, _HOUR, "%Y-%m-%dT%H:00:00Z"),
-    "7d": (7 * _DAY, _DAY, "%Y-%m-%d"),
-    "30d": (30 * _DAY, _DAY, "%Y-%m-%d"),
-    "90d": (90 * _DAY, _DAY, "%Y-%m-%d"),
+    "1d": (DAY, _HOUR, "%Y-%m-%dT%H:00:00Z"),
+    "7d": (7 * DAY, DAY, "%Y-%m-%d"),
+    "30d": (30 * DAY, DAY, "%Y-%m-%d"),
+    "90d": (90 * DAY, DAY, "%Y-%m-%d"),
 }
 DEFAULT_RANGE = "30d"
 

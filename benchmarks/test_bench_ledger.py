@@ -1,0 +1,21 @@
+"""pytest-benchmark: Ledger.breakdown over 1,000,000 records of one team on SQLite
+(the fixture builds the file once per session, about 15 s). Details and the
+PostgreSQL run: ledger_breakdown.py."""
+from __future__ import annotations
+
+import pytest
+
+from ledger_breakdown import NOW, TEAM, sqlite_ledger
+from celprice.usage import RANGES
+
+
+@pytest.fixture(scope="module")
+def big_ledger(tmp_path_factory):
+    with sqlite_ledger(1_000_000, tmp_path_factory.mktemp("ledger")) as ledger:
+        yield ledger
+
+
+@pytest.mark.parametrize("range_", list(RANGES))
+def test_breakdown_1m_records(benchmark, big_ledger, range_):
+    answer = benchmark(big_ledger.breakdown, TEAM, range_, NOW)
+    assert answer["total_cost"] > 0
