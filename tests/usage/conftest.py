@@ -24,6 +24,20 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_SCRIPT = ROOT / ".ci" / "postgres"
 URL_ENV = "CELPRICE_POSTGRES_URL"
 
+# What became of the PostgreSQL cases, for the line at the end of the run.
+_postgres_status: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _postgres_status:
+        terminalreporter.write_sep("=", "usage ledger")
+        terminalreporter.write_line(f"PostgreSQL cases: {_postgres_status[-1]}")
+
+
+def _skip(reason: str) -> None:
+    _postgres_status.append(f"skipped: {reason}")
+    pytest.skip(f"PostgreSQL cases skipped: {reason}")
+
 
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
@@ -35,17 +49,19 @@ def postgres_server() -> Iterator[str]:
     """A URL of a PostgreSQL server on which this session may create databases."""
     url = os.environ.get(URL_ENV)
     if url:
+        _postgres_status.append(f"ran on the server of {URL_ENV}")
         yield url
         return
     if not SERVER_SCRIPT.exists():
-        pytest.skip(f"PostgreSQL cases skipped: {URL_ENV} is not set and {SERVER_SCRIPT} is missing")
+        _skip(f"{URL_ENV} is not set and {SERVER_SCRIPT} is missing")
     directory = Path(tempfile.gettempdir()) / f"celprice-pg-{uuid.uuid4().hex[:12]}"
     started = subprocess.run(
         [str(SERVER_SCRIPT), "start", str(directory)], capture_output=True, text=True, timeout=180
     )
     if started.returncode != 0:
         why = (started.stderr.strip().splitlines() or ["no reason given"])[-1]
-        pytest.skip(f"PostgreSQL cases skipped: no server could be started ({why}); set {URL_ENV} to use one")
+        _skip(f"no server could be started ({why}); set {URL_ENV} to use one")
+    _postgres_status.append("ran on a throwaway server started by .ci/postgres")
     try:
         yield started.stdout.strip()
     finally:
