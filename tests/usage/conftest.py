@@ -8,6 +8,7 @@ skip, saying why.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import tempfile
@@ -47,6 +48,8 @@ def _with_database(url: str, name: str) -> str:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A URL of a PostgreSQL server on which this session may create databases."""
+    if importlib.util.find_spec("psycopg") is None:
+        _skip("psycopg is not installed (pip install -e '.[dev]')")
     url = os.environ.get(URL_ENV)
     if url:
         _postgres_status.append(f"ran on the server of {URL_ENV}")
@@ -55,9 +58,12 @@ def postgres_server() -> Iterator[str]:
     if not SERVER_SCRIPT.exists():
         _skip(f"{URL_ENV} is not set and {SERVER_SCRIPT} is missing")
     directory = Path(tempfile.gettempdir()) / f"celprice-pg-{uuid.uuid4().hex[:12]}"
-    started = subprocess.run(
-        [str(SERVER_SCRIPT), "start", str(directory)], capture_output=True, text=True, timeout=180
-    )
+    try:
+        started = subprocess.run(
+            [str(SERVER_SCRIPT), "start", str(directory)], capture_output=True, text=True, timeout=180
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        _skip(f"{SERVER_SCRIPT} could not run ({exc}); set {URL_ENV} to use a server")
     if started.returncode != 0:
         why = (started.stderr.strip().splitlines() or ["no reason given"])[-1]
         _skip(f"no server could be started ({why}); set {URL_ENV} to use one")
