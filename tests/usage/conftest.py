@@ -89,11 +89,14 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _empty_postgres(url: str) -> None:
+@pytest.fixture
+def empty_postgres(postgres_url: str) -> str:
+    """The scratch database, without the ledger's tables of earlier tests."""
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS celprice_usage, celprice_tasks")
+    return postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -101,9 +104,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
     """The URL of an empty ledger database on each backend (None: in-memory SQLite)."""
     if request.param == "sqlite":
         return None
-    url = request.getfixturevalue("postgres_url")
-    _empty_postgres(url)
-    return url
+    return request.getfixturevalue("empty_postgres")
 
 
 @pytest.fixture
@@ -117,9 +118,7 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database several Ledger objects (and processes) can open at once."""
     if request.param == "sqlite-file":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
-    url = request.getfixturevalue("postgres_url")
-    _empty_postgres(url)
-    return url
+    return request.getfixturevalue("empty_postgres")
 
 
 @pytest.fixture

@@ -131,3 +131,18 @@ def test_answers_are_plain_json(ledger: Ledger) -> None:
     ledger.record_task("team-a", "task-1", "acme/x", AT, fees(10), [{"tier": "cloud", "type": "gpu", "seconds": 1.5}])
     for answer in (ledger.breakdown("team-a", "1d", now=NOW), ledger.summary("team-a"), ledger.task_cost("team-a", "task-1")):
         assert json.loads(json.dumps(answer)) == answer
+
+
+def test_a_dropped_postgres_connection_fails_one_call_then_reconnects(empty_postgres: str) -> None:
+    import psycopg
+
+    with Ledger(empty_postgres) as ledger:
+        ledger.record_task("team-a", "task-1", "acme/x", AT, fees(5))
+        with psycopg.connect(empty_postgres, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(LedgerError, match="PostgreSQL"):
+            ledger.task_cost("team-a", "task-1")
+        assert ledger.task_cost("team-a", "task-1")["total"] == 5

@@ -177,7 +177,9 @@ def _pg_sql(sql: str) -> str:
 
 class PostgresBackend:
     """One psycopg 3 connection shared under a lock. Reads run in a read-only
-    REPEATABLE READ transaction, so the queries of one answer see one snapshot."""
+    REPEATABLE READ transaction, so the queries of one answer see one snapshot.
+    A connection the server dropped fails the call that finds out, and the
+    next call connects again."""
 
     def __init__(self, url: str) -> None:
         self.description = f"PostgreSQL {_redacted(url)}"
@@ -187,25 +189,32 @@ class PostgresBackend:
             raise LedgerError(
                 "a postgresql:// ledger needs psycopg 3: pip install 'celprice[postgres]'"
             ) from exc
-        self._errors = psycopg.Error
+        self._psycopg = psycopg
+        self._url = url
         self._lock = threading.Lock()
+        self._conn = self._connect()
+
+    def _connect(self) -> Any:
         try:
             # No server-side prepared statements: after five runs PostgreSQL may
             # switch a prepared breakdown to a generic plan that ignores how wide
             # the window is (measured: 90d over 1M records went 0.3 s -> 1.3 s).
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10, prepare_threshold=None)
-        except psycopg.Error as exc:
+            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10, prepare_threshold=None)
+        except self._psycopg.Error as exc:
             raise LedgerError(f"cannot connect to {self.description}: {exc}") from exc
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Transaction]:
         with self._lock:
+            if self._conn.broken:
+                self._conn.close()
+                self._conn = self._connect()
             try:
                 with self._conn.transaction(), self._conn.cursor() as cursor:
                     if not write:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     yield _Cursor(cursor, _pg_sql)
-            except self._errors as exc:
+            except self._psycopg.Error as exc:
                 raise LedgerError(f"{self.description}: {exc}") from exc
 
     def create_schema(self, statements: Sequence[str]) -> None:
