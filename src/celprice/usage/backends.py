@@ -101,11 +101,13 @@ class _Cursor:
 
     def rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
         self._cursor.execute(self._sql(sql), params)
-        return self._cursor.fetchall()
+        rows: list[tuple[Any, ...]] = self._cursor.fetchall()
+        return rows
 
     def change(self, sql: str, params: Params) -> int:
         self._cursor.execute(self._sql(sql), params)
-        return self._cursor.rowcount
+        changed: int = self._cursor.rowcount
+        return changed
 
     def change_many(self, sql: str, rows: Sequence[Params]) -> None:
         if rows:

@@ -4,6 +4,7 @@ API serves over them (`/usage/breakdown`, `/usage/summary`,
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -121,6 +122,7 @@ class Ledger:
         win = window(DEFAULT_RANGE if range is None else range, end)
         previous_start, previous_end = win.previous
         first_day, last_day = win.start // DAY, win.end // DAY
+        params: tuple[int | str, ...]
         if win.step == DAY:
             groups_sql, params = sql.BREAKDOWN_BY_DAY, (first_day, team, first_day, last_day, win.end)
         else:
@@ -131,7 +133,8 @@ class Ledger:
             groups = tx.rows(groups_sql, params)
             (previous,) = tx.rows(sql.WINDOW_TOTAL, previous_params)
 
-        per_bucket: list[dict[str, int]] = [{} for _ in [None] * win.buckets]
+        # (`range` is the parameter here, as in the API's query string.)
+        per_bucket: list[dict[str, int]] = [{} for _ in repeat(None, win.buckets)]
         calls: dict[str, int] = {}
         spend: dict[str, int] = {}
         for bucket, app, count, cost in groups:
