@@ -4,10 +4,10 @@ API serves over them (`/usage/breakdown`, `/usage/summary`,
 from __future__ import annotations
 
 import math
-from itertools import repeat
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import repeat
 from typing import Any
 
 from ..pricing.components import FEE_NAMES
