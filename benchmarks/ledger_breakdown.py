@@ -31,12 +31,13 @@ ensure_celprice_importable()
 
 from celprice.usage import RANGES, Ledger  # noqa: E402
 from celprice.usage import sql  # noqa: E402
+from celprice.usage.ledger import COMPONENTS  # noqa: E402
 from celprice.usage.periods import DAY, to_micros, window  # noqa: E402
 
 NOW = datetime(2026, 6, 4, 12, 0, tzinfo=timezone.utc)
 TEAM = "team-big"
 APPS = 50
-FEES = {name: {"value": 1000} for name in ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total")}
+FEES = {name: {"value": 1000} for name in COMPONENTS}
 
 
 def load(ledger: Ledger, records: int, seed: int = 1) -> None:

@@ -100,7 +100,7 @@ def empty_postgres(postgres_url: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+def ledger_url(request: pytest.FixtureRequest) -> str | None:
     """The URL of an empty ledger database on each backend (None: in-memory SQLite)."""
     if request.param == "sqlite":
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-COMPONENTS = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total")
+from celprice.usage.ledger import COMPONENTS
 
 
 def fees(total: int, resource: int = 0, inference: int = 0, royalty: int = 0, partner: int = 0) -> dict[str, Any]:

@@ -24,8 +24,9 @@ WORKER = """
 import json, sys
 from datetime import datetime, timezone
 from celprice.usage import Ledger
+from celprice.usage.ledger import COMPONENTS
 url, worker = sys.argv[1], int(sys.argv[2])
-fees = {k: {"value": v} for k, v in zip(("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total"), (1, 2, 3, 4, 10))}
+fees = {k: {"value": v} for k, v in zip(COMPONENTS, (1, 2, 3, 4, 10))}
 at = datetime(2026, 6, 4, 9, tzinfo=timezone.utc)
 event = [{"tier": "cloud", "type": "gpu", "model": "m", "seconds": 1}]
 new = 0

@@ -167,14 +167,8 @@ class SQLiteBackend:
             self._conn.close()
 
 
-_PG_SQL: dict[str, str] = {}
-
-
 def _pg_sql(sql: str) -> str:
-    converted = _PG_SQL.get(sql)
-    if converted is None:
-        converted = _PG_SQL[sql] = sql.replace("?", "%s")
-    return converted
+    return sql.replace("?", "%s")
 
 
 class PostgresBackend:

@@ -7,7 +7,6 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
-from itertools import repeat
 from typing import Any
 
 from ..pricing.components import FEE_NAMES
@@ -133,13 +132,12 @@ class Ledger:
             groups = tx.rows(groups_sql, params)
             (previous,) = tx.rows(sql.WINDOW_TOTAL, previous_params)
 
-        # (`range` is the parameter here, as in the API's query string.)
-        per_bucket: list[dict[str, int]] = [{} for _ in repeat(None, win.buckets)]
+        per_bucket: dict[int, dict[str, int]] = {}
         calls: dict[str, int] = {}
         spend: dict[str, int] = {}
         for bucket, app, count, cost in groups:
             cost = int(cost)
-            per_bucket[bucket][app] = cost
+            per_bucket.setdefault(bucket, {})[app] = cost
             calls[app] = calls.get(app, 0) + count
             spend[app] = spend.get(app, 0) + cost
         total = _int64(sum(spend.values()), "the window's total cost")
@@ -148,8 +146,8 @@ class Ledger:
         top = sorted(spend, key=lambda app: (-spend[app], app))[:TOP_APPS]
         response: dict[str, Any] = {
             "timeseries": [
-                {"date": win.label(bucket), "per_app": dict(sorted(apps.items()))}
-                for bucket, apps in enumerate(per_bucket)
+                {"date": label, "per_app": dict(sorted(per_bucket.get(bucket, {}).items()))}
+                for bucket, label in enumerate(win.labels())
             ],
             "per_model": [{"app_endpoint": app, "call_count": calls[app], "cost": spend[app]} for app in top],
             "models": sorted(spend),
@@ -165,15 +163,13 @@ class Ledger:
         """`GET /usage/summary`: the team's resource time in seconds by tier, by
         event type and by model, and in all (refunded tasks excluded)."""
         team = _identifier(team_id, "team_id")
-        response: dict[str, Any] = {}
         with self._db.transaction(write=False) as tx:
-            for key, statement in sql.USAGE_BY.items():
-                rows = tx.rows(statement, (team,))
-                response[key] = {name: int(micros) for name, micros in sorted(rows)}
-        total = sum(response["tier_usage"].values())
-        for key in sql.USAGE_BY:
-            response[key] = {name: _seconds(micros) for name, micros in response[key].items()}
-        response["total_usage"] = _seconds(total)
+            usage = {key: sorted(tx.rows(statement, (team,))) for key, statement in sql.USAGE_BY.items()}
+        response: dict[str, Any] = {
+            key: {name: _seconds(int(micros)) for name, micros in rows} for key, rows in usage.items()
+        }
+        # Every event has a tier, so the tiers add up to all of the usage.
+        response["total_usage"] = _seconds(sum(int(micros) for _, micros in usage["tier_usage"]))
         return response
 
 

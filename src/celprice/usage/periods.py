@@ -70,8 +70,9 @@ class Window:
     buckets: int
     label_format: str
 
-    def label(self, bucket: int) -> str:
-        return _datetime(self.start + bucket * self.step).strftime(self.label_format)
+    def labels(self) -> list[str]:
+        """Every bucket's `date` label, oldest first."""
+        return [_datetime(self.start + n * self.step).strftime(self.label_format) for n in range(self.buckets)]
 
     @property
     def previous(self) -> tuple[int, int]:
