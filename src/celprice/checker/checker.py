@@ -20,7 +20,7 @@ from .. import ast
 from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
 from ..parser import Int64Boundary
-from ..values import TYPES, UInt
+from ..values import TYPES, type_name
 from .decls import STANDARD, VARIADIC_NUMERIC
 from .types import (
     DYN,
@@ -181,15 +181,6 @@ class CheckResult:
 
 # --- the checker ----------------------------------------------------------------------
 
-_LITERAL_TYPES: dict[type, str] = {
-    bool: "bool",
-    int: "int",
-    UInt: "uint",
-    float: "double",
-    str: "string",
-    bytes: "bytes",
-    type(None): "null_type",
-}
 _TYPE_VALUES: dict[str, Type] = {
     name: ("type", parse_type(name)) for name in TYPES
 }
@@ -242,7 +233,7 @@ class _Checker:
     # --- leaves ----------------------------------------------------------------------
 
     def v_Literal(self, node: ast.Literal, scope: dict) -> Type:
-        return _LITERAL_TYPES.get(type(node.value), DYN)
+        return type_name(node.value)
 
     def v_Int64Boundary(self, node: ast.Literal, scope: dict) -> Type:
         return self.error(f"Syntax error: invalid int literal '{node.value}'", node.pos)
