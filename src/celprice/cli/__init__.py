@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CELCheckError, CELError, CELSyntaxError
-from . import cases, check, evaluate, explain, preview, repl
+from . import cases, check, evaluate, explain, keys, preview, repl, serve
 from .common import FAILED, INTERRUPTED, USAGE, UsageError, error
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (preview, evaluate, check, cases, explain, repl)
+_COMMANDS = (preview, evaluate, check, cases, explain, repl, serve, keys)
 
 
 def build_parser() -> argparse.ArgumentParser:
