@@ -247,7 +247,8 @@ async def _routing_problem(request: Request, exc: Exception) -> Response:
     """Starlette's own 404 and 405, as problems."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        allowed = dict(exc.headers or {}).get("Allow", "")
+        # Starlette builds Allow from a set; sorted, the answer is the same every time.
+        allowed = ", ".join(sorted(m.strip() for m in dict(exc.headers or {}).get("Allow", "").split(",") if m.strip()))
         problem = Problem(
             "method_not_allowed", f"{request.method} is not allowed on {request.url.path}; use {allowed}",
             {"Allow": allowed},

@@ -68,14 +68,22 @@ _ERROR_TEXT = {
 }
 
 
-def _pricing_schema(name: str) -> dict[str, Any]:
+def _pricing_schema(name: str, prefix: str) -> dict[str, Any]:
+    """A schema of docs/schema as components: the schema itself under `prefix`
+    and each of its $defs under `prefix` + `_` + its name. Generators and
+    validators resolve `#/$defs/...` against the whole document, not the
+    embedded schema's `$id`, so the references are rewritten to components."""
     try:
         text = resources.files("celprice").joinpath("schema", name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         # A source checkout (editable install): the schemas live in docs/.
         text = (Path(__file__).resolve().parents[3] / "docs" / "schema" / name).read_text("utf-8")
+    text = text.replace('"#/$defs/', f'"#/components/schemas/{prefix}_')
     schema: dict[str, Any] = json.loads(text)
-    return schema
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    defs = schema.pop("$defs", {})
+    return {prefix: schema, **{f"{prefix}_{key}": value for key, value in defs.items()}}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -160,8 +168,8 @@ def _schemas() -> dict[str, Any]:
             ("total", "charged"),
             description="The documented fields; celprice adds the fee components and the app (docs/usage.md).",
         ),
-        "EvaluateRequest": _pricing_schema("request.schema.json"),
-        "EvaluateResponse": _pricing_schema("response.schema.json"),
+        **_pricing_schema("request.schema.json", "EvaluateRequest"),
+        **_pricing_schema("response.schema.json", "EvaluateResponse"),
     }
 
 
