@@ -47,9 +47,12 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        import uvicorn  # noqa: F401
+
         from ..server.run import serve
     except ImportError as e:
-        raise UsageError(f"{e}; install it with: pip install 'celprice[server]'") from None
+        missing = e.name or getattr(e.__cause__, "name", None) or "a dependency"
+        raise UsageError(f"{missing} is not installed; the server needs the extra: pip install 'celprice[server]'") from None
     from ..usage import Ledger
     from ..usage.keys import KeyStore
 
