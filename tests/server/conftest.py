@@ -164,7 +164,8 @@ class Server:
         raise AssertionError(f"celprice serve did not answer within 60 s:\n{self.log()}")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text("utf-8")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:

@@ -3,11 +3,12 @@
 Workers are separate processes that each build the app from the environment
 (`CELPRICE_SERVE_DB`), so the ledger URL travels by name, never pickled.
 uvicorn handles SIGINT and SIGTERM: it stops accepting connections and lets
-the requests in flight finish (for at most GRACE seconds) before exiting.
+the requests in flight finish (for at most GRACE seconds); serve() then returns.
 """
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,6 +34,10 @@ LOGGING: dict[str, Any] = {
 }
 
 
+def _stopped(signum: int, frame: object) -> None:
+    pass
+
+
 def app_from_environment() -> Starlette:
     """The app of one worker process (uvicorn's factory)."""
     return create_app(os.environ[DB_ENV])
@@ -44,6 +49,12 @@ def serve(db: str, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     os.environ[DB_ENV] = db
+    # uvicorn catches the signal, shuts down, then restores the handler it
+    # found and raises the signal again; a handler that ignores it makes the
+    # stop an ordinary return (exit 0) instead of a death by signal or a
+    # KeyboardInterrupt after a clean shutdown.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
     uvicorn.run(
         "celprice.server.run:app_from_environment",
         factory=True,
