@@ -21,12 +21,12 @@ import pytest
 pytest.importorskip("starlette", reason="the server extra is not installed (pip install -e '.[dev]')")
 httpx = pytest.importorskip("httpx")
 
-from celprice.server import create_app  # noqa: E402
-from celprice.usage import Ledger  # noqa: E402
-from celprice.usage.keys import KeyStore  # noqa: E402
-
 # The PostgreSQL server of the ledger tests (one per session, or CELPRICE_POSTGRES_URL).
-from usage.conftest import _with_database, postgres_server  # noqa: E402,F401
+from usage.conftest import _with_database, postgres_server  # noqa: F401
+
+from celprice.server import create_app
+from celprice.usage import Ledger
+from celprice.usage.keys import KeyStore
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 6, 4, 12, 0, tzinfo=timezone.utc)

@@ -199,7 +199,7 @@ def test_a_missing_or_unknown_key_is_unauthorized(
 
 def test_a_revoked_key_is_unauthorized_at_the_next_request(client: Client, ledger: Ledger, keys: KeyStore) -> None:
     record, key = keys.create("team-a", "k", ["billing:read"])
-    other, other_key = keys.create("team-a", "kept", ["billing:read"])
+    _, other_key = keys.create("team-a", "kept", ["billing:read"])
     assert call(client, "summary", key).status_code == 200
     keys.revoke(record.id)
     response = call(client, "summary", key)

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from celprice.usage import Ledger
-from celprice.usage.keys import KeyNotFound, KeyRequestError, KeyStore, grants, parse_scopes
+from celprice.usage.keys import (
+    KeyNotFound,
+    KeyRequestError,
+    KeyStore,
+    grants,
+    parse_scopes,
+)
 
 from .conftest import NOW, celprice
 

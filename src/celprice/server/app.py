@@ -51,8 +51,7 @@ def create_app(ledger: Ledger | str | None = None, *, clock: Clock = _now) -> St
     in-memory SQLite ledger). A ledger opened here is closed at shutdown; one
     passed in stays the caller's. `clock` is the current time (tests fix it)."""
     owned = not isinstance(ledger, Ledger)
-    opened = Ledger(ledger) if owned else ledger
-    assert isinstance(opened, Ledger)
+    opened = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     service = _Service(opened, KeyStore(opened), clock)
 
     @asynccontextmanager
