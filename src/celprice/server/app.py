@@ -87,7 +87,8 @@ class _Service:
         self.ledger = ledger
         self.keys = keys
         self.clock = clock
-        self._openapi = openapi_document()
+        # Rendered once: the document never changes while the server runs.
+        self._openapi = JSONResponse(openapi_document()).body
 
     # --- the parts every route shares -------------------------------------------
 
@@ -143,7 +144,7 @@ class _Service:
     # --- the routes ------------------------------------------------------------
 
     def openapi(self, request: Request) -> Response:
-        return JSONResponse(self._openapi)
+        return Response(self._openapi, media_type="application/json")
 
     async def breakdown(self, request: Request, key: ApiKey) -> Result:
         messages = _unknown_parameters(request, ("range", "team_id"))
