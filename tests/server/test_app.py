@@ -370,3 +370,10 @@ def test_one_log_line_per_request_with_the_key_id_and_never_the_key(
     assert lines[1].startswith("GET /usage/tasks/nope/cost 404 ") and lines[1].endswith(f"key={record.id}")
     assert lines[2].startswith("GET /usage/summary 401 ") and lines[2].endswith("key=-")
     assert key not in caplog.text and key[4:] not in caplog.text
+
+
+def test_openapi_refuses_another_api_version_too(client: Client) -> None:
+    response = client.get("/openapi.json", headers={"X-API-Version": "3"})
+    assert_documented(DOC, "/openapi.json", response)
+    assert response.status_code == 400
+    assert client.get("/openapi.json", headers={"X-API-Version": "2"}).status_code == 200
