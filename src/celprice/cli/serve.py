@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import OK, UsageError
+from .common import FAILED, OK, UsageError, error
 from .keys import add_db_option
 
 __all__ = ["add_parser", "run"]
@@ -60,5 +60,11 @@ def run(args: argparse.Namespace) -> int:
     # instead of in every worker.
     with Ledger(args.db) as ledger:
         KeyStore(ledger)
-    serve(args.db, args.host, args.port, args.workers)
+    try:
+        serve(args.db, args.host, args.port, args.workers)
+    except SystemExit as stop:
+        # uvicorn exits when it cannot start (its log says why: a port in use...).
+        if stop.code not in (None, 0):
+            error(f"celprice serve: the server could not start (uvicorn exit status {stop.code})")
+            return FAILED
     return OK
