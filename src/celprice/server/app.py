@@ -60,16 +60,16 @@ def create_app(ledger: Ledger | str | None = None, *, clock: Clock = _now) -> St
         if owned:
             opened.close()
 
-    routes = [
-        Route("/openapi.json", service.public(service.openapi), methods=["GET"]),
-        Route("/usage/breakdown", service.route("/usage/breakdown", service.breakdown), methods=["GET"]),
-        Route("/usage/summary", service.route("/usage/summary", service.summary), methods=["GET"]),
-        Route("/usage/cel/evaluate", service.route("/usage/cel/evaluate", service.evaluate), methods=["POST"]),
-        Route(
-            "/usage/tasks/{taskID}/cost",
-            service.route("/usage/tasks/{taskID}/cost", service.task_cost),
-            methods=["GET"],
-        ),
+    handlers: dict[str, Handler] = {
+        "/usage/breakdown": service.breakdown,
+        "/usage/summary": service.summary,
+        "/usage/cel/evaluate": service.evaluate,
+        "/usage/tasks/{taskID}/cost": service.task_cost,
+    }
+    routes = [Route("/openapi.json", service.public(service.openapi), methods=["GET"])]
+    routes += [
+        Route(path, service.route(path, handlers[path]), methods=[route["method"].upper()])
+        for path, route in ROUTES.items()
     ]
     app = Starlette(
         routes=routes,
@@ -137,7 +137,6 @@ class _Service:
         if key is None:
             raise Problem("unauthorized", "invalid or revoked API key", challenge)
         if key.expired(self.clock()):
-            assert key.expires_at is not None
             raise Problem("unauthorized", f"this API key expired at {key.to_json()['expires_at']}", challenge)
         return key
 
