@@ -241,6 +241,7 @@ class Ledger:
         team_calls: dict[str, int] = {}
         team_spend: dict[str, int] = {}
         for team, bucket, app, count, cost in groups:
+            team = team or teams[0]  # '' when there is one team (sql.breakdown_by_day)
             cost = int(cost)
             apps = per_bucket.setdefault(bucket, {})
             apps[app] = apps.get(app, 0) + cost
