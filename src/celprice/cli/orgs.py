@@ -25,7 +25,7 @@ def add_parser(subparsers: Any) -> None:
     )
     add_db_option(s)
     s.add_argument("org", metavar="ORG", help="the organisation's workspace id")
-    s.add_argument("teams", metavar="TEAM", nargs="*", help="a member team's id")
+    s.add_argument("teams", metavar="TEAM", nargs="*", default=[], help="a member team's id")
     s.set_defaults(run=run, command_parser=s)
 
 
