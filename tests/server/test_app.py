@@ -377,3 +377,97 @@ def test_openapi_refuses_another_api_version_too(client: Client) -> None:
     assert_documented(DOC, "/openapi.json", response)
     assert response.status_code == 400
     assert client.get("/openapi.json", headers={"X-API-Version": "2"}).status_code == 200
+
+
+# --- organisations and the task-cost shape (the ledger's, passed through) -------------
+
+
+@pytest.fixture
+def organisation(recorded: Ledger) -> Ledger:
+    """org-1 pays for team-a and team-b; team-c is outside."""
+    recorded.set_members("org-1", ["team-a", "team-b"])
+    recorded.record_task("team-c", "task-c", "c/app", NOW - timedelta(hours=1), fees(5))
+    return recorded
+
+
+def test_an_organisation_breakdown_has_spend_per_member_team(
+    client: Client, keys: KeyStore, organisation: Ledger
+) -> None:
+    _, key = keys.create("org-1", "finance", ["billing:read"])
+    response = client.get("/usage/breakdown?range=1d", headers=bearer(key))
+    assert_documented(DOC, "/usage/breakdown", response)
+    data = response.json()["data"]
+    assert data == organisation.breakdown("org-1", "1d", NOW)
+    assert data["total_cost"] == 57999
+    assert data["per_team"] == [
+        {"team_id": "team-a", "call_count": 2, "cost": 57000},
+        {"team_id": "team-b", "call_count": 1, "cost": 999},
+    ]
+
+
+def test_team_id_narrows_an_organisation_breakdown_to_one_member(
+    client: Client, keys: KeyStore, organisation: Ledger
+) -> None:
+    _, key = keys.create("org-1", "finance", ["billing:read"])
+    response = client.get("/usage/breakdown?range=1d&team_id=team-b", headers=bearer(key))
+    assert_documented(DOC, "/usage/breakdown", response)
+    data = response.json()["data"]
+    assert (data["total_cost"], data["per_team"], data["models"]) == (999, [], ["other/app"])
+
+
+@pytest.mark.parametrize(
+    ("workspace", "team", "detail"),
+    [
+        ("org-1", "team-c", "team 'team-c' is not a member of organisation 'org-1'"),
+        ("team-a", "team-b", "workspace 'team-a' is not an organisation: it cannot filter by another team's id ('team-b')"),
+    ],
+)
+def test_filtering_by_a_team_the_workspace_does_not_pay_for_is_forbidden(
+    client: Client, keys: KeyStore, organisation: Ledger, workspace: str, team: str, detail: str
+) -> None:
+    _, key = keys.create(workspace, "k", ["billing:read"])
+    response = client.get(f"/usage/breakdown?team_id={team}", headers=bearer(key))
+    assert_documented(DOC, "/usage/breakdown", response)
+    assert response.status_code == 403 and response.json()["detail"] == detail
+
+
+def test_a_member_team_sees_its_own_breakdown_unchanged(client: Client, keys: KeyStore, organisation: Ledger) -> None:
+    _, key = keys.create("team-a", "k", ["billing:read"])
+    own = client.get("/usage/breakdown?range=1d", headers=bearer(key)).json()["data"]
+    assert (own["total_cost"], own["per_team"]) == (57000, [])
+    assert client.get("/usage/breakdown?range=1d&team_id=team-a", headers=bearer(key)).json()["data"] == own
+
+
+@pytest.mark.parametrize("team", ["", "x" * 1025])
+def test_a_team_id_the_ledger_cannot_hold_is_invalid_request(client: Client, keys: KeyStore, team: str) -> None:
+    _, key = keys.create("org-1", "k", ["billing:read"])
+    response = client.get("/usage/breakdown", params={"team_id": team}, headers=bearer(key))
+    assert response.status_code == 400
+    assert response.json()["detail"] == "team_id: must have 1 to 1024 characters and no NUL"
+
+
+def test_task_cost_has_the_documented_shape_with_discounts_and_refunds(
+    client: Client, keys: KeyStore, ledger: Ledger
+) -> None:
+    _, key = keys.create("team-a", "apps", ["apps:read"])
+    ledger.record_task("team-a", "plain", "acme/flux", NOW, fees(50000))
+    ledger.record_task("team-a", "deal", "acme/flux", NOW, fees(80000, 30000), discount=20000)
+    ledger.refund("team-a", "deal", amount=15000, refund_id="r-1")
+    plain = client.get("/usage/tasks/plain/cost", headers=bearer(key))
+    assert_documented(DOC, "/usage/tasks/{taskID}/cost", plain)
+    data = plain.json()["data"]
+    # D4's example, then what celprice adds beyond the docs.
+    assert {k: data[k] for k in ("total", "charged")} == {"total": 50000, "charged": 50000}
+    assert "discount" not in data and "refunded" not in data
+    deal = client.get("/usage/tasks/deal/cost", headers=bearer(key)).json()["data"]
+    assert {k: deal[k] for k in ("total", "discount", "charged", "refunded")} == {
+        "total": 80000, "discount": 20000, "charged": 60000, "refunded": 15000,
+    }
+    assert deal == ledger.task_cost("team-a", "deal")
+
+
+def test_an_organisation_key_cannot_read_a_member_teams_task(client: Client, keys: KeyStore, organisation: Ledger) -> None:
+    # The breakdown covers members; a task belongs to the team that ran it.
+    _, key = keys.create("org-1", "k", ["apps:read"])
+    response = client.get("/usage/tasks/task-1/cost", headers=bearer(key))
+    assert response.status_code == 404 and response.json()["detail"] == "no cost recorded for task 'task-1'"

@@ -9,20 +9,9 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from .common import FAILED, OK, UsageError, error
+from .common import FAILED, OK, UsageError, add_db_option, error
 
-__all__ = ["add_parser", "run", "add_db_option", "DEFAULT_DB"]
-
-DEFAULT_DB = "sqlite:///celprice.db"
-
-
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=DEFAULT_DB,
-        help=f"the ledger: sqlite:///path.db or postgresql://... (default: {DEFAULT_DB}, in the working directory)",
-    )
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: Any) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import FAILED, OK, UsageError, error
-from .keys import add_db_option
+from .common import FAILED, OK, UsageError, add_db_option, error
 
 __all__ = ["add_parser", "run"]
 
@@ -54,12 +53,10 @@ def run(args: argparse.Namespace) -> int:
         missing = e.name or getattr(e.__cause__, "name", None) or "a dependency"
         raise UsageError(f"{missing} is not installed; the server needs the extra: pip install 'celprice[server]'") from None
     from ..usage import Ledger
-    from ..usage.keys import KeyStore
 
-    # Open the ledger once here, so that a bad --db fails now with one message
-    # instead of in every worker.
-    with Ledger(args.db) as ledger:
-        KeyStore(ledger)
+    # Open (and upgrade) the ledger once here, so that a bad --db fails now
+    # with one message instead of in every worker.
+    Ledger(args.db).close()
     try:
         serve(args.db, args.host, args.port, args.workers)
     except SystemExit as stop:

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..pricing import RequestError, evaluate_pricing
 from ..pricing.request import describe
-from ..usage import RANGES, Ledger, TaskNotFound
+from ..usage import RANGES, Forbidden, Ledger, TaskNotFound
 from ..usage.keys import ApiKey, KeyStore
 from .openapi import API_VERSION, ROUTES, openapi_document
 from .problems import Problem, problem_response
@@ -39,7 +39,7 @@ Clock = Callable[[], datetime]
 Result = tuple[Any, list[dict[str, Any]]]
 Handler = Callable[[Request, ApiKey], Awaitable[Result]]
 
-_MAX_TASK_ID = 1024
+_MAX_ID = 1024  # the ledger's limit on a team or task id
 
 
 def _now() -> datetime:
@@ -151,8 +151,15 @@ class _Service:
         if range_ is not None and range_ not in RANGES:
             raise Problem("invalid_request", f"range: must be one of {', '.join(RANGES)}; got {describe(range_)}")
         team_filter = _single(request, "team_id")
-        options = {} if team_filter is None else {"team_id": team_filter}
-        data = await run_in_threadpool(self.ledger.breakdown, key.team_id, range_, self.clock(), **options)
+        if team_filter is not None and (not 0 < len(team_filter) <= _MAX_ID or "\x00" in team_filter):
+            raise Problem("invalid_request", f"team_id: must have 1 to {_MAX_ID} characters and no NUL")
+        try:
+            data = await run_in_threadpool(
+                lambda: self.ledger.breakdown(key.team_id, range_, self.clock(), team_id=team_filter)
+            )
+        except Forbidden as refused:
+            # A team filtering by a team its workspace does not pay for.
+            raise Problem("forbidden", str(refused)) from None
         return data, messages
 
     async def summary(self, request: Request, key: ApiKey) -> Result:
@@ -165,11 +172,13 @@ class _Service:
         not_found = Problem("not_found", f"no cost recorded for task {task_id[:100]!r}")
         # An id the ledger cannot hold names no task: the same answer as a
         # missing one (and as another team's, which must be indistinguishable).
-        if len(task_id) > _MAX_TASK_ID or "\x00" in task_id:
+        if len(task_id) > _MAX_ID or "\x00" in task_id:
             raise not_found
         try:
             data = await run_in_threadpool(self.ledger.task_cost, key.team_id, task_id)
-        except TaskNotFound:
+        except (TaskNotFound, Forbidden):
+            # The ledger tells another team's task (Forbidden) from a missing
+            # one; the API must not, or a key could probe other teams' task ids.
             raise not_found from None
         return data, messages
 
