@@ -176,9 +176,9 @@ class _Service:
             raise not_found
         try:
             data = await run_in_threadpool(self.ledger.task_cost, key.team_id, task_id)
-        except (TaskNotFound, Forbidden):
-            # The ledger tells another team's task (Forbidden) from a missing
-            # one; the API must not, or a key could probe other teams' task ids.
+        except TaskNotFound:
+            # Also another team's task: the ledger does not tell them apart,
+            # so a key cannot probe other teams' task ids.
             raise not_found from None
         return data, messages
 
