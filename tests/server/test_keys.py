@@ -177,3 +177,36 @@ def test_keys_without_an_action_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "ACTION" in result.stderr
     missing = celprice("keys", "create", "--name", "k", cwd=tmp_path)
     assert missing.returncode == 2 and "--team" in missing.stderr
+
+
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite-file":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url
+
+
+def test_a_version_2_ledger_gains_the_key_table_when_opened(shared_db: str) -> None:
+    from celprice.usage.backends import open_backend
+    from celprice.usage.migrations import STEPS, VERSION_TABLE, upgrade
+
+    def version() -> int:
+        db = open_backend(shared_db)
+        try:
+            with db.transaction(write=False) as tx:
+                return int(tx.rows(f"SELECT version FROM {VERSION_TABLE}", ())[0][0])
+        finally:
+            db.close()
+
+    db = open_backend(shared_db)
+    try:
+        upgrade(db, STEPS[:2])  # the ledger a celprice without API keys made
+    finally:
+        db.close()
+    assert version() == 2
+    with Ledger(shared_db) as ledger:  # opening it upgrades it
+        assert version() == 3
+        record, key = KeyStore(ledger).create("team-a", "ci", ["billing:read"])
+    with Ledger(shared_db) as reopened:
+        assert KeyStore(reopened).authenticate(key) == record
