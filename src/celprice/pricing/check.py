@@ -27,7 +27,7 @@ def check_pricing(
     pricing: Any,
     *,
     defaults: PricingDefaults | None = None,
-    promotion: bool = True,
+    nonstandard_promotion: bool = False,
     limits: Limits | None = None,
 ) -> list[Problem]:
     """Every problem of an AppPricing: its shape (bad prices, non-string fields) and each
@@ -42,16 +42,16 @@ def check_pricing(
     for field in FEE_FIELDS:
         source = _source(pricing, field, defaults)
         if source is not None:
-            problems += _checked(field, source, _NUMBER, "fee must be a number", promotion, limits)
+            problems += _checked(field, source, _NUMBER, "fee must be a number", nonstandard_promotion, limits)
     description = _source(pricing, "description", defaults)
     if description is not None and not is_plain_text(description):
         problems += _checked(
-            "description", description, _STRING, "description must be a string", promotion, limits
+            "description", description, _STRING, "description must be a string", nonstandard_promotion, limits
         )
     estimate = _source(pricing, "estimate", defaults)
     if estimate is not None:
         problems += _checked(
-            "estimate", estimate, _ESTIMATE, "estimate must be a number or a {min, max} map", promotion, limits
+            "estimate", estimate, _ESTIMATE, "estimate must be a number or a {min, max} map", nonstandard_promotion, limits
         )
     return problems
 
@@ -64,11 +64,11 @@ _ESTIMATE = (*_NUMBER, "map")
 
 
 def _checked(
-    field: str, source: str, allowed: tuple[str, ...], what: str, promotion: bool, limits: Limits | None
+    field: str, source: str, allowed: tuple[str, ...], what: str, nonstandard_promotion: bool, limits: Limits | None
 ) -> list[Problem]:
     """compile_field's problems, plus one when the checked result type can never be
     what the field needs (`inference_expression:1:1: fee must be a number, got string`)."""
-    program, problems = compile_field(field, source, promotion=promotion, limits=limits)
+    program, problems = compile_field(field, source, nonstandard_promotion=nonstandard_promotion, limits=limits)
     if program is None or program.result_type is None:
         return problems
     result = program.result_type

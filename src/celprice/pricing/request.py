@@ -3,8 +3,9 @@
 A request of the wrong shape is the caller's mistake, not a formula's: it
 raises RequestError whose message starts with the JSON path of the bad field
 (`pricing.prices.per_image: must be a non-negative integer, got "abc"`).
-Free-form data (output-meta items, resource rows, task inputs) is not looked
-into here; a formula that reads a bad field fails in its own component.
+Output-meta items are decoded with the store's field types (meta.py); other
+free-form data (resource rows, task inputs, an item's `extra`) is not looked
+into here: a formula that reads a bad field fails in its own component.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from ..values import INT64_MAX
 from .components import FEE_FIELDS
+from .meta import DecodeError, decode_items
 
 __all__ = [
     "RequestError",
@@ -156,8 +158,11 @@ def task_activation(
         meta = output_meta
     else:
         raise RequestError("output_meta", f"must be an object, got {describe(output_meta)}")
-    inputs = _list("output_meta.inputs", meta.get("inputs"))
-    outputs = _list("output_meta.outputs", meta.get("outputs"))
+    try:
+        inputs = decode_items(_list("output_meta.inputs", meta.get("inputs")), "output_meta.inputs", describe)
+        outputs = decode_items(_list("output_meta.outputs", meta.get("outputs")), "output_meta.outputs", describe)
+    except DecodeError as e:
+        raise RequestError(e.path, e.message) from None
     if meta.get("inputs") is not inputs or meta.get("outputs") is not outputs:
         # Fill in the missing lists without touching the caller's map.
         meta = {**meta, "inputs": inputs, "outputs": outputs}

@@ -1,0 +1,148 @@
+"""Output-meta items as the store decodes them: the SDKs' field types (R5 of
+spec/store-api.md) applied to the JSON an app reported.
+
+The store reads each item into a typed struct, so a formula sees `seconds` as a
+double even when the JSON says `90`, and a value the struct cannot hold (`1.5`
+tokens, `"90"` seconds) fails the request. Only the fields of the item's own
+type are typed; everything else (`cached_tokens`, `extra`, unknown fields, items
+of an unknown type) stays as the JSON has it. A missing field stays missing,
+except an image's `count`, which is 1, as in the Python SDK.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..values import INT64_MAX, INT64_MIN
+
+__all__ = ["ITEM_FIELDS", "FIELD_TYPES", "RECORD_NAME", "decode_items"]
+
+ITEM_FIELDS: dict[str, dict[str, str]] = {
+    "text": {"tokens": "int"},
+    "image": {"width": "int", "height": "int", "resolution_mp": "double", "steps": "int", "count": "int"},
+    "video": {
+        "width": "int",
+        "height": "int",
+        "resolution_mp": "double",
+        "resolution": "string",
+        "seconds": "double",
+        "fps": "int",
+    },
+    "audio": {"seconds": "double", "sample_rate": "int"},
+    "raw": {"cost": "double"},
+}
+_DEFAULTS: dict[str, tuple[tuple[str, Any], ...]] = {"image": (("count", 1),)}
+
+
+def _field_types() -> dict[str, str]:
+    """Each numeric field's type: the same in every item type that has it, which is
+    what lets the checker type `outputs[0].seconds` without knowing the item's type."""
+    types: dict[str, str] = {}
+    for fields in ITEM_FIELDS.values():
+        for name, t in fields.items():
+            if t == "string":
+                continue  # `resolution == null` must stay a valid comparison
+            if types.setdefault(name, t) != t:
+                raise AssertionError(f"output-meta field {name!r} has two types")
+    return types
+
+
+# The checker's record of an output-meta item: these fields typed, any other key dyn.
+RECORD_NAME = "MetaItem"
+FIELD_TYPES: dict[str, str] = _field_types()
+
+
+class DecodeError(Exception):
+    """(path, message) of the first value the store's decoder would refuse."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(path, message)
+        self.path = path
+        self.message = message
+
+
+def _typed(kind: str, value: Any, describe: Any) -> Any:
+    """`value` as a field of type `kind`, or a DecodeError message (str) wrapped in a tuple."""
+    t = type(value)
+    if kind == "double":
+        if t is float:
+            if value != value or value in (math.inf, -math.inf):
+                return (f"must be a finite number, got {describe(value)}",)
+            return value
+        if t is int:
+            return float(value)
+        return (f"must be a number, got {describe(value)}",)
+    if kind == "int":
+        if t is int:
+            n = value
+        elif t is float and value.is_integer():
+            n = int(value)
+        elif t is float:
+            return (f"must be an integer, got {describe(value)}",)
+        else:
+            return (f"must be an integer, got {describe(value)}",)
+        if not INT64_MIN <= n <= INT64_MAX:
+            return (f"must fit in int64, got {describe(value)}",)
+        return n
+    if t is str:
+        return value
+    return (f"must be a string, got {describe(value)}",)
+
+
+def _decode_item(item: Any, path: str, describe: Any) -> Any:
+    if type(item) is not dict and not isinstance(item, Mapping):
+        raise DecodeError(path, f"must be an object, got {describe(item)}")
+    kind = item.get("type")
+    if kind is not None and type(kind) is not str:
+        raise DecodeError(f"{path}.type", f"must be a string, got {describe(kind)}")
+    extra = item.get("extra")
+    if extra is not None and type(extra) is not dict and not isinstance(extra, Mapping):
+        raise DecodeError(f"{path}.extra", f"must be an object, got {describe(extra)}")
+    fields = ITEM_FIELDS.get(kind)  # type: ignore[arg-type]
+    if fields is None:
+        return item
+    changed: dict[str, Any] | None = None
+    dropped: list[str] = []
+    for name, field_type in fields.items():
+        if name not in item:
+            continue
+        value = item[name]
+        if value is None:
+            dropped.append(name)  # a JSON null leaves a struct field unset: missing
+            continue
+        typed = _typed(field_type, value, describe)
+        if type(typed) is tuple:
+            raise DecodeError(f"{path}.{name}", typed[0])
+        if typed is not value:
+            if changed is None:
+                changed = {}
+            changed[name] = typed
+    defaults = _DEFAULTS.get(kind)  # type: ignore[arg-type]
+    if defaults:
+        for name, value in defaults:
+            if name not in item or name in dropped:
+                if changed is None:
+                    changed = {}
+                changed[name] = value
+    if changed is None and not dropped:
+        return item
+    # The caller's item is never modified: the decoded one is a new map.
+    out = {k: v for k, v in item.items() if k not in dropped}
+    if changed:
+        out.update(changed)
+    return out
+
+
+def decode_items(items: Any, path: str, describe: Any) -> Any:
+    """The items with their typed fields decoded (the same list when nothing changed);
+    DecodeError at the first value the store would refuse."""
+    out: list | None = None
+    for i in range(len(items)):
+        item = items[i]
+        decoded = _decode_item(item, f"{path}[{i}]", describe)
+        if decoded is not item and out is None:
+            out = list(items)
+        if out is not None:
+            out[i] = decoded
+    return items if out is None else out
