@@ -50,3 +50,21 @@ def mixed_number_fix(node: ast.Call, index: int) -> str:
     if len(text) > _LONGEST_FIX:
         return advice
     return f"{advice}: {text}"
+
+
+def macro_style_fix(name: str, target: ast.Node, var: str, body: ast.Node, pos: int) -> str:
+    """For `list.sum(o, o.count)`: a method called as if it were a macro binding `o`.
+    Only the macros (`all`, `exists`, `map`, `filter`, ...) bind variables, so the
+    fix is to map the list first: `list.map(o, o.count).sum()`."""
+    mapped = ast.Comprehension("map", target, var, None, None, body, pos)
+    message = (
+        f"'{name}' is not a macro and cannot bind the variable '{var}': "
+        "only all, exists, exists_one, filter and map do"
+    )
+    try:
+        text = render(ast.Call(name, (), pos, target=mapped))
+    except (ValueError, RecursionError):
+        return message
+    if len(text) > _LONGEST_FIX:
+        return message
+    return f"{message}; map the list first: {text}"

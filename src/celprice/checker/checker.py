@@ -19,7 +19,7 @@ from typing import Any
 from .. import ast
 from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
-from ..hints import mixed_number_fix, mixed_number_operand
+from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
 from ..parser import Int64Boundary
 from ..values import TYPES, type_name
 from .decls import STANDARD, VARIADIC_NUMERIC
@@ -425,9 +425,17 @@ class _Checker:
         return name
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
-        types = [self.visit(a, scope) for a in args]
         decls = self.decls
         fn = (decls.methods if member else decls.functions).get(name)
+        if member and fn is not None and len(args) == 3 and 3 not in fn.by_arity:
+            var = args[1]
+            if type(var) is ast.Ident and not var.absolute and var.name not in scope:
+                if var.name not in decls.variables:
+                    # `list.sum(o, o.count)`: written like a macro, where `o` would be
+                    # reported as an undeclared reference that says nothing useful.
+                    self.visit(args[0], scope)
+                    return self.error(macro_style_fix(name, args[0], var.name, args[2], node.pos), node.pos)
+        types = [self.visit(a, scope) for a in args]
         if fn is None:
             if name in (decls.untyped_methods if member else decls.untyped_functions):
                 return DYN

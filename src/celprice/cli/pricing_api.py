@@ -12,7 +12,7 @@ from typing import Any
 from ..env import Environment
 from .common import UsageError
 
-__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "request_error"]
+__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "warnings", "request_error"]
 
 
 def module() -> ModuleType:
@@ -39,6 +39,16 @@ def evaluate_pricing(request: Any) -> dict[str, Any]:
 
 def check_pricing(pricing: Any) -> list[Any]:
     return module().check_pricing(pricing)
+
+
+def warnings(document: Any, pricing: Any) -> list[Any]:
+    """The warnings about a pricing (and, when `document` is a whole request, about its
+    fields); empty when the pricing module has no warnings."""
+    mod = module()
+    found = list(getattr(mod, "pricing_warnings", lambda p: [])(pricing))
+    if document is not pricing:
+        found = list(getattr(mod, "request_warnings", lambda r: [])(document)) + found
+    return found
 
 
 def request_error() -> type[Exception]:

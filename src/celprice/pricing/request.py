@@ -23,6 +23,9 @@ __all__ = [
     "RequestError",
     "ValidPricing",
     "EXPRESSION_FIELDS",
+    "PRICING_FIELDS",
+    "REQUEST_FIELDS",
+    "OUTPUT_META_FIELDS",
     "pricing_problems",
     "parse_pricing",
     "task_activation",
@@ -31,6 +34,20 @@ __all__ = [
 
 EXPRESSION_FIELDS: tuple[str, ...] = (*FEE_FIELDS, "description", "estimate")
 _TEXT_FIELDS = (*EXPRESSION_FIELDS, "upstream_pricing")
+# Every field of an AppPricing and of a request; anything else is a typo or an
+# extension the store ignores (check_pricing refuses it in a pricing, and warns
+# about it in a request).
+PRICING_FIELDS: tuple[str, ...] = ("prices", *_TEXT_FIELDS)
+REQUEST_FIELDS: tuple[str, ...] = (
+    "pricing",
+    "output_meta",
+    "resources",
+    "usage_seconds",
+    "elapsed_ms",
+    "task_inputs",
+    "task_function",
+)
+OUTPUT_META_FIELDS: tuple[str, ...] = ("inputs", "outputs")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _LISTS = (list, tuple)
 
