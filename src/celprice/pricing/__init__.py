@@ -13,7 +13,7 @@ from .estimate import estimate_pricing
 from .messages import Message
 from .evaluator import PricingEngine, evaluate_pricing
 from .money import format_dollars, microcents
-from .request import RequestError
+from .request import RequestError, decode_activation
 
 __all__ = [
     "evaluate_pricing",
@@ -26,6 +26,7 @@ __all__ = [
     "Problem",
     "estimate_pricing",
     "RequestError",
+    "decode_activation",
     "pricing_environment",
     "microcents",
     "format_dollars",

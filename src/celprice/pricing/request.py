@@ -29,6 +29,7 @@ __all__ = [
     "pricing_problems",
     "parse_pricing",
     "task_activation",
+    "decode_activation",
     "describe",
 ]
 
@@ -157,6 +158,25 @@ def _int(path: str, value: Any) -> int:
     if type(n) is str:
         raise RequestError(path, n)  # type: ignore[arg-type]
     return n  # type: ignore[return-value]
+
+
+def decode_activation(act: Mapping[str, Any]) -> dict[str, Any]:
+    """An activation's `inputs`, `outputs` and `output_meta` items decoded as a request's
+    are (for formulas evaluated outside `evaluate_pricing`, such as a benchmark's)."""
+    out = dict(act)
+    try:
+        for key in ("inputs", "outputs"):
+            if act.get(key) is not None:
+                out[key] = decode_items(act[key], key, describe)
+        meta = act.get("output_meta")
+        if isinstance(meta, Mapping):
+            out["output_meta"] = {
+                **meta,
+                **{k: decode_items(meta[k], f"output_meta.{k}", describe) for k in ("inputs", "outputs") if meta.get(k)},
+            }
+    except DecodeError as e:
+        raise RequestError(e.path, e.message) from None
+    return out
 
 
 def task_activation(
