@@ -44,7 +44,8 @@ def check_pricing(
         return problems
     # The store's decoder would drop an unknown field, so a misspelt expression
     # would silently become its default: refused when saving.
-    problems += [Problem(path, None, None, message) for path, message, _ in unknown_keys(pricing, PRICING_FIELDS, "pricing")]
+    unknown = unknown_keys(pricing, PRICING_FIELDS, "pricing")
+    problems += [Problem(path, None, None, message) for path, message, _ in unknown]
     for field in FEE_FIELDS:
         source = _source(pricing, field, defaults)
         if source is not None:
@@ -121,9 +122,9 @@ def pricing_warnings(
     if not missing:
         return []
     names = ", ".join(missing)
-    default = " (the default resource expression bills compute time)" if "resource_fee" in missing and _is_default(
-        pricing, "resource_expression"
-    ) else ""
+    default = ""
+    if "resource_fee" in missing and _is_default(pricing, "resource_expression"):
+        default = " (the default resource expression bills compute time)"
     return [
         Message(
             "total_below_components",

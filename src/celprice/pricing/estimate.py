@@ -58,7 +58,9 @@ class _Estimator:
         self.error: str | None = None
         source = engine.pricing.expressions["estimate"]
         if source is not None:
-            program, problems = compile_field("estimate", source, nonstandard_promotion=engine.nonstandard_promotion, limits=engine.limits)
+            program, problems = compile_field(
+                "estimate", source, nonstandard_promotion=engine.nonstandard_promotion, limits=engine.limits
+            )
             self.program = program
             if problems:
                 self.error = problems[0].headline()

@@ -26,7 +26,9 @@ class _Component:
 
     __slots__ = ("field", "name", "program", "error", "source", "is_default", "fast", "fixed")
 
-    def __init__(self, field: str, source: str, is_default: bool, nonstandard_promotion: bool, limits: Limits | None) -> None:
+    def __init__(
+        self, field: str, source: str, is_default: bool, nonstandard_promotion: bool, limits: Limits | None
+    ) -> None:
         self.field = field
         self.name = FEE_NAMES[field]
         self.source = source
@@ -132,7 +134,9 @@ class PricingEngine:
             source = self.defaults.description
         if is_plain_text(source):
             return source, None
-        program, problems = compile_field("description", source, nonstandard_promotion=self.nonstandard_promotion, limits=self.limits)
+        program, problems = compile_field(
+            "description", source, nonstandard_promotion=self.nonstandard_promotion, limits=self.limits
+        )
         if program is None:
             return "", _compile_error(problems)
         try:
@@ -238,7 +242,10 @@ def _cache_key(pricing: Any) -> tuple | None:
 
 
 def engine_for(
-    pricing: Any, defaults: PricingDefaults | None = None, nonstandard_promotion: bool = False, limits: Limits | None = None
+    pricing: Any,
+    defaults: PricingDefaults | None = None,
+    nonstandard_promotion: bool = False,
+    limits: Limits | None = None,
 ) -> PricingEngine:
     """The (cached) engine of a pricing object; RequestError when it has the wrong shape."""
     key = _cache_key(pricing)

@@ -62,32 +62,30 @@ class DecodeError(Exception):
         self.message = message
 
 
-def _typed(kind: str, value: Any, describe: Any) -> Any:
-    """`value` as a field of type `kind`, or a DecodeError message (str) wrapped in a tuple."""
+def _typed(kind: str, value: Any, describe: Any) -> tuple[Any, str | None]:
+    """(`value` as a field of type `kind`, None), or (None, why the store would refuse it)."""
     t = type(value)
     if kind == "double":
         if t is float:
             if value != value or value in (math.inf, -math.inf):
-                return (f"must be a finite number, got {describe(value)}",)
-            return value
+                return None, f"must be a finite number, got {describe(value)}"
+            return value, None
         if t is int:
-            return float(value)
-        return (f"must be a number, got {describe(value)}",)
+            return float(value), None
+        return None, f"must be a number, got {describe(value)}"
     if kind == "int":
         if t is int:
             n = value
         elif t is float and value.is_integer():
             n = int(value)
-        elif t is float:
-            return (f"must be an integer, got {describe(value)}",)
         else:
-            return (f"must be an integer, got {describe(value)}",)
+            return None, f"must be an integer, got {describe(value)}"
         if not INT64_MIN <= n <= INT64_MAX:
-            return (f"must fit in int64, got {describe(value)}",)
-        return n
+            return None, f"must fit in int64, got {describe(value)}"
+        return n, None
     if t is str:
-        return value
-    return (f"must be a string, got {describe(value)}",)
+        return value, None
+    return None, f"must be a string, got {describe(value)}"
 
 
 def _decode_item(item: Any, path: str, describe: Any) -> Any:
@@ -111,9 +109,9 @@ def _decode_item(item: Any, path: str, describe: Any) -> Any:
         if value is None:
             dropped.append(name)  # a JSON null leaves a struct field unset: missing
             continue
-        typed = _typed(field_type, value, describe)
-        if type(typed) is tuple:
-            raise DecodeError(f"{path}.{name}", typed[0])
+        typed, refused = _typed(field_type, value, describe)
+        if refused is not None:
+            raise DecodeError(f"{path}.{name}", refused)
         if typed is not value:
             if changed is None:
                 changed = {}

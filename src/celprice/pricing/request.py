@@ -170,10 +170,8 @@ def decode_activation(act: Mapping[str, Any]) -> dict[str, Any]:
                 out[key] = decode_items(act[key], key, describe)
         meta = act.get("output_meta")
         if isinstance(meta, Mapping):
-            out["output_meta"] = {
-                **meta,
-                **{k: decode_items(meta[k], f"output_meta.{k}", describe) for k in ("inputs", "outputs") if meta.get(k)},
-            }
+            decoded = {k: decode_items(meta[k], f"output_meta.{k}", describe) for k in OUTPUT_META_FIELDS if meta.get(k)}
+            out["output_meta"] = {**meta, **decoded}
     except DecodeError as e:
         raise RequestError(e.path, e.message) from None
     return out
