@@ -88,30 +88,47 @@ def _typed(kind: str, value: Any, describe: Any) -> tuple[Any, str | None]:
     return None, f"must be a string, got {describe(value)}"
 
 
-def _decode_item(item: Any, path: str, describe: Any) -> Any:
+_PYTHON = {"int": int, "double": float, "string": str}
+# kind -> ((field, CEL type, the Python type a decoded value has), ...), for the loop below.
+_FIELDS: dict[str, tuple[tuple[str, str, type], ...]] = {
+    kind: tuple((name, t, _PYTHON[t]) for name, t in fields.items()) for kind, fields in ITEM_FIELDS.items()
+}
+_MISSING = object()
+_LOW, _HIGH = INT64_MIN, INT64_MAX
+
+
+def _decode_item(item: Any, base: str, i: int, describe: Any) -> Any:
+    # The path is only spelt out for an error: this runs for every item of every request.
     if type(item) is not dict and not isinstance(item, Mapping):
-        raise DecodeError(path, f"must be an object, got {describe(item)}")
-    kind = item.get("type")
+        raise DecodeError(f"{base}[{i}]", f"must be an object, got {describe(item)}")
+    get = item.get
+    kind = get("type")
     if kind is not None and type(kind) is not str:
-        raise DecodeError(f"{path}.type", f"must be a string, got {describe(kind)}")
-    extra = item.get("extra")
+        raise DecodeError(f"{base}[{i}].type", f"must be a string, got {describe(kind)}")
+    extra = get("extra")
     if extra is not None and type(extra) is not dict and not isinstance(extra, Mapping):
-        raise DecodeError(f"{path}.extra", f"must be an object, got {describe(extra)}")
-    fields = ITEM_FIELDS.get(kind)  # type: ignore[arg-type]
+        raise DecodeError(f"{base}[{i}].extra", f"must be an object, got {describe(extra)}")
+    fields = _FIELDS.get(kind)  # type: ignore[arg-type]
     if fields is None:
         return item
     changed: dict[str, Any] | None = None
-    dropped: list[str] = []
-    for name, field_type in fields.items():
-        if name not in item:
+    dropped: list[str] | None = None
+    for name, field_type, python_type in fields:
+        value = get(name, _MISSING)
+        if value is _MISSING:
             continue
-        value = item[name]
+        t = type(value)
+        if t is python_type:
+            # The common case: already of its type (and finite, and in int64).
+            if t is str or (t is float and value - value == 0.0) or (t is int and _LOW <= value <= _HIGH):
+                continue
         if value is None:
-            dropped.append(name)  # a JSON null leaves a struct field unset: missing
+            # A JSON null leaves a struct field unset: it is missing.
+            dropped = [name] if dropped is None else [*dropped, name]
             continue
         typed, refused = _typed(field_type, value, describe)
         if refused is not None:
-            raise DecodeError(f"{path}.{name}", refused)
+            raise DecodeError(f"{base}[{i}].{name}", refused)
         if typed is not value:
             if changed is None:
                 changed = {}
@@ -119,14 +136,14 @@ def _decode_item(item: Any, path: str, describe: Any) -> Any:
     defaults = _DEFAULTS.get(kind)  # type: ignore[arg-type]
     if defaults:
         for name, value in defaults:
-            if name not in item or name in dropped:
+            if name not in item or (dropped and name in dropped):
                 if changed is None:
                     changed = {}
                 changed[name] = value
-    if changed is None and not dropped:
+    if changed is None and dropped is None:
         return item
     # The caller's item is never modified: the decoded one is a new map.
-    out = {k: v for k, v in item.items() if k not in dropped}
+    out = {k: v for k, v in item.items() if not dropped or k not in dropped}
     if changed:
         out.update(changed)
     return out
@@ -138,7 +155,7 @@ def decode_items(items: Any, path: str, describe: Any) -> Any:
     out: list | None = None
     for i in range(len(items)):
         item = items[i]
-        decoded = _decode_item(item, f"{path}[{i}]", describe)
+        decoded = _decode_item(item, path, i, describe)
         if decoded is not item and out is None:
             out = list(items)
         if out is not None:
