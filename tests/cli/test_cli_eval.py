@@ -204,3 +204,13 @@ def test_pricing_rejects_a_variable_no_formula_can_read():
     assert result.stderr.startswith("celprice eval: the pricing environment has no variable 'output' (it has ")
     assert "outputs" in result.stderr
     assert result.stdout == ""
+
+
+@needs_pricing
+def test_pricing_variables_are_decoded_like_a_request():
+    # `"seconds": 90` is the double 90.0 to a formula, as in a request.
+    result = run_cli("eval", "--pricing", "outputs[0].seconds / 60.0", "--var", 'outputs=[{"type": "audio", "seconds": 90}]')
+    assert (result.returncode, result.stdout) == (0, "1.5\n")
+    result = run_cli("eval", "--pricing", "outputs[0].seconds", "--var", 'outputs=[{"type": "audio", "seconds": "x"}]')
+    assert result.returncode == 2
+    assert result.stderr == 'celprice eval: invalid variable: outputs[0].seconds: must be a number, got "x"\n'

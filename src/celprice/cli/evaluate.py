@@ -67,6 +67,9 @@ def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any
     message = undeclared(env, variables)
     if message is not None:
         raise UsageError(message)
+    if args.pricing:
+        # Output-meta items as a request delivers them (`"seconds": 90` is 90.0).
+        variables = pricing_api.decoded(variables)
     return env, variables
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..env import Environment
 from .common import UsageError
 
-__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "warnings", "request_error"]
+__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "warnings", "decoded", "request_error"]
 
 
 def module() -> ModuleType:
@@ -49,6 +49,18 @@ def warnings(document: Any, pricing: Any) -> list[Any]:
     if document is not pricing:
         found = list(getattr(mod, "request_warnings", lambda r: [])(document)) + found
     return found
+
+
+def decoded(variables: dict[str, Any]) -> dict[str, Any]:
+    """Variables with their output-meta items decoded as a request's are; an invalid
+    item is a usage error naming it."""
+    decode = getattr(module(), "decode_activation", None)
+    if decode is None:
+        return variables
+    try:
+        return decode(variables)
+    except request_error() as e:
+        raise UsageError(f"invalid variable: {e}") from None
 
 
 def request_error() -> type[Exception]:
