@@ -315,17 +315,18 @@ def test_a_refunded_task_is_not_recorded_again(ledger: Ledger) -> None:
     assert ledger.breakdown("team-a", "1d", now=AT)["total_cost"] == 0
 
 
-def test_another_teams_task_is_forbidden_and_nobodys_is_not_found(ledger: Ledger) -> None:
-    # D4: 403 forbidden "You don't have permission to access this task", 404 not_found.
+def test_another_teams_task_is_not_found_like_a_task_nobody_recorded(ledger: Ledger) -> None:
+    # A key of team-a must not learn that some other team has a task id: the
+    # answer for team-b's task is exactly the answer for an id nobody used.
     ledger.record_task("team-b", "task-2", "acme/y", AT, fees(9))
-    with pytest.raises(Forbidden, match=r"task 'task-2' is not a task of team 'team-a'") as caught:
+    with pytest.raises(TaskNotFound) as elsewhere:
         ledger.task_cost("team-a", "task-2")
-    assert isinstance(caught.value, PermissionError) and not isinstance(caught.value, TaskNotFound)
-    with pytest.raises(Forbidden):
-        ledger.refund("team-a", "task-2")
-    with pytest.raises(TaskNotFound) as missing:
+    with pytest.raises(TaskNotFound) as nowhere:
         ledger.task_cost("team-a", "task-3")
-    assert isinstance(missing.value, LookupError) and not isinstance(missing.value, Forbidden)
+    assert isinstance(elsewhere.value, LookupError) and not isinstance(elsewhere.value, Forbidden)
+    assert str(elsewhere.value) == str(nowhere.value).replace("task-3", "task-2")
+    with pytest.raises(TaskNotFound):
+        ledger.refund("team-a", "task-2")
     assert "refunded" not in ledger.task_cost("team-b", "task-2")
 
 

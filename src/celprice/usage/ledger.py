@@ -13,7 +13,7 @@ from ..pricing.components import FEE_NAMES
 from ..pricing.request import describe
 from ..values import INT64_MAX
 from . import sql
-from .backends import CLOSED, Backend, Transaction, open_backend
+from .backends import CLOSED, Backend, open_backend
 from .errors import Forbidden, LedgerError, TaskNotFound
 from .migrations import upgrade
 from .periods import DAY, DEFAULT_RANGE, iso_z, to_micros, window
@@ -102,8 +102,8 @@ class Ledger:
         task already refunded in full changes nothing either.
 
         Breakdowns count the task net of its refunds; refunded in full, it
-        leaves the breakdown and the summary. Raises TaskNotFound, Forbidden
-        (another team's task) or LedgerError, writing nothing.
+        leaves the breakdown and the summary. Raises TaskNotFound (also for
+        another team's task) or LedgerError, writing nothing.
         """
         team = _identifier(team_id, "team_id")
         task = _identifier(task_id, "task_id")
@@ -115,7 +115,7 @@ class Ledger:
         key = None if refund_id is None else _identifier(refund_id, "refund_id")
         with self._db.transaction(write=True) as tx:
             if tx.change(sql.LOCK_TASK, (team, task)) == 0:
-                raise _missing(tx, team, task)
+                raise TaskNotFound(team, task)
             if key is not None:
                 done_before = tx.rows(sql.FIND_REFUND, (team, key))
                 if done_before:
@@ -143,13 +143,14 @@ class Ledger:
         """`GET /usage/tasks/{taskID}/cost`: `total`, `discount` (omitted when
         0), `charged` and `refunded` (the amount, omitted when 0), then what
         the store does not document: the task, its app and the fee components.
-        Raises TaskNotFound, or Forbidden for another team's task."""
+        Raises TaskNotFound, for another team's task as for a task nobody
+recorded: whether some other team has a task id is not this team's to learn."""
         team = _identifier(team_id, "team_id")
         task = _identifier(task_id, "task_id")
         with self._db.transaction(write=False) as tx:
             rows = tx.rows(sql.TASK_COST, (team, task))
             if not rows:
-                raise _missing(tx, team, task)
+                raise TaskNotFound(team, task)
         app, *components, discount, refunded, _ = rows[0]
         total = int(components[-1])
         cost: dict[str, Any] = {"total": total}
@@ -294,11 +295,6 @@ class Ledger:
         return response
 
 
-def _missing(tx: Transaction, team: str, task: str) -> LedgerError:
-    """Why the team has no such task: it is another team's (403), or nobody's (404)."""
-    if tx.rows(sql.TASK_ELSEWHERE, (task, team)):
-        return Forbidden(f"task {task!r} is not a task of team {team!r}")
-    return TaskNotFound(team, task)
 
 
 def _check_repeat(refund_id: str, task: str, amount: int | None, done_task: str, done_amount: int) -> None:

@@ -67,7 +67,6 @@ STEPS: tuple[tuple[str, ...], ...] = (
         """CREATE INDEX celprice_tasks_by_day_net ON celprice_tasks
             (team_id, completed_day, app_endpoint, refunded, completed_at, total, discount, refunded_amount)""",
         # Telling "another team's task" (403) from "no such task" (404).
-        "CREATE INDEX celprice_tasks_by_task ON celprice_tasks (task_id)",
         # Refunds given with a refund_id, so that a retried refund is applied once.
         """CREATE TABLE celprice_refunds (
             team_id TEXT NOT NULL,

@@ -17,7 +17,6 @@ __all__ = [
     "INSERT_EVENT",
     "LOCK_TASK",
     "TASK_COST",
-    "TASK_ELSEWHERE",
     "SET_REFUNDED",
     "INSERT_REFUND",
     "FIND_REFUND",
@@ -51,8 +50,6 @@ LOCK_TASK = "UPDATE celprice_tasks SET refunded = refunded WHERE team_id = ? AND
 TASK_COST = """SELECT app_endpoint, resource_fee, inference_fee, royalty_fee, partner_fee,
         total, discount, refunded_amount, refunded
     FROM celprice_tasks WHERE team_id = ? AND task_id = ?"""
-
-TASK_ELSEWHERE = "SELECT 1 FROM celprice_tasks WHERE task_id = ? AND team_id <> ? LIMIT 1"
 
 SET_REFUNDED = """UPDATE celprice_tasks SET refunded_amount = ?, refunded = ?
     WHERE team_id = ? AND task_id = ?"""
