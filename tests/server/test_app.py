@@ -112,6 +112,30 @@ def test_an_invalid_request_is_invalid_request_naming_the_path(client: Client, k
     }
 
 
+def test_unknown_request_fields_are_evaluated_anyway_with_warnings(client: Client, keys: KeyStore) -> None:
+    _, key = keys.create("team-a", "ci", ["billing:read"])
+    request = {**D3_EVALUATE, "usage_second": 45, "output_meta": {**D3_EVALUATE["output_meta"], "outputz": []}}
+    response = client.post("/usage/cel/evaluate", json=request, headers=bearer(key))
+    assert_documented(DOC, "/usage/cel/evaluate", response)
+    assert response.json() == {
+        "data": evaluate_pricing(request),
+        "messages": [
+            {
+                "level": "warning",
+                "code": "unknown_field",
+                "message": "unknown field 'usage_second'; did you mean 'usage_seconds'?",
+                "meta": {"suggestion": "usage_seconds", "path": "usage_second"},
+            },
+            {
+                "level": "warning",
+                "code": "unknown_field",
+                "message": "unknown field 'outputz'; did you mean 'outputs'?",
+                "meta": {"suggestion": "outputs", "path": "output_meta.outputz"},
+            },
+        ],
+    }
+
+
 # --- versions and headers ----------------------------------------------------------
 
 
@@ -257,6 +281,7 @@ def test_an_unknown_query_parameter_is_ignored_with_a_warning(client: Client, ke
                 "level": "warning",
                 "code": "unknown_parameter",
                 "message": "unknown query parameter 'rnage' was ignored (this route takes range, team_id)",
+                "meta": {"parameter": "rnage"},
             }
         ],
     }

@@ -22,9 +22,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
 
-from ..pricing import RequestError, evaluate_pricing
+from ..pricing import Message, RequestError, evaluate_pricing, request_warnings
 from ..pricing.request import describe
 from ..usage import RANGES, Forbidden, Ledger, TaskNotFound
 from ..usage.keys import ApiKey, KeyStore
@@ -189,7 +190,8 @@ class _Service:
             data = await run_in_threadpool(evaluate_pricing, body)
         except RequestError as error:
             raise Problem("invalid_request", str(error)) from None
-        return data, messages + _request_warnings(body)
+        # Fields the store ignores (`ouput_meta`): answered anyway, and said so.
+        return data, messages + [message.to_json() for message in request_warnings(body)]
 
 
 def _check_version(request: Request) -> None:
@@ -212,11 +214,11 @@ def _unknown_parameters(request: Request, known: tuple[str, ...]) -> list[dict[s
     """A warning for each query parameter the route does not read (ignored, as the store does)."""
     takes = f"this route takes {', '.join(known)}" if known else "this route takes none"
     return [
-        {
-            "level": "warning",
-            "code": "unknown_parameter",
-            "message": f"unknown query parameter {name!r} was ignored ({takes})",
-        }
+        Message(
+            "unknown_parameter",
+            f"unknown query parameter {name!r} was ignored ({takes})",
+            meta={"parameter": name},
+        ).to_json()
         for name in dict.fromkeys(request.query_params.keys())
         if name not in known
     ]
@@ -243,12 +245,6 @@ def _json_body(raw: bytes) -> Any:
     if not isinstance(body, dict):
         raise Problem("invalid_request", f"request body: must be a JSON object, got {describe(body)}")
     return body
-
-
-def _request_warnings(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Notices about a request that was evaluated anyway (none yet: the pricing
-    module reports no warnings)."""
-    return []
 
 
 async def _routing_problem(request: Request, exc: Exception) -> Response:
@@ -281,7 +277,7 @@ class _RequestLog:
         status = 500
         state = scope.setdefault("state", {})
 
-        async def sending(message: Message) -> None:
+        async def sending(message: ASGIMessage) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

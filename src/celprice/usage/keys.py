@@ -12,7 +12,6 @@ request by every process serving the same ledger.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import hmac
 import re
@@ -20,10 +19,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
-
+from ..pricing.messages import did_you_mean
 from .errors import LedgerError
 from .periods import iso_z, to_micros
 
@@ -149,9 +147,9 @@ def parse_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
+    close = did_you_mean(word, known)
+    return f" (did you mean {close!r}?)" if close else f" (known: {', '.join(known)})"
 
 
 def _digest(key: str) -> str:
