@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from ..errors import CELCheckError, CELError
+from ..explanation import cel_error_text
 
 __all__ = [
     "OK",
@@ -126,8 +126,3 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def cel_error_text(e: CELError) -> str:
-    """One line for a CEL error: the message without the caret snippet (for trees and tables)."""
-    if isinstance(e, CELCheckError) and e.problems:
-        return "; ".join(p.message for p in e.problems)
-    return e.message

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as ASGIMessage
 
@@ -29,6 +29,7 @@ from ..pricing import Message, RequestError, evaluate_pricing, request_warnings
 from ..pricing.request import describe
 from ..usage import RANGES, Forbidden, Ledger, TaskNotFound
 from ..usage.keys import ApiKey, KeyStore
+from .console import console_app, estimate_request, explain_request
 from .openapi import API_VERSION, ROUTES, openapi_document
 from .problems import Problem, problem_response
 
@@ -66,12 +67,15 @@ def create_app(ledger: Ledger | str | None = None, *, clock: Clock = _now) -> St
         "/usage/summary": service.summary,
         "/usage/cel/evaluate": service.evaluate,
         "/usage/tasks/{taskID}/cost": service.task_cost,
+        "/usage/cel/explain": service.draft(explain_request),
+        "/usage/cel/estimate": service.draft(estimate_request),
     }
     routes = [Route("/openapi.json", service.public(service.openapi), methods=["GET"])]
     routes += [
         Route(path, service.route(path, handlers[path]), methods=[route["method"].upper()])
         for path, route in ROUTES.items()
     ]
+    routes.append(Mount("/console", console_app(), name="console"))
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _routing_problem},
@@ -192,6 +196,20 @@ class _Service:
             raise Problem("invalid_request", str(error)) from None
         # Fields the store ignores (`ouput_meta`): answered anyway, and said so.
         return data, messages + [message.to_json() for message in request_warnings(body)]
+
+    def draft(self, compute: Callable[[dict[str, Any]], Any]) -> Handler:
+        """A route answering for a draft pricing in an evaluate-shaped body (the console's extensions)."""
+
+        async def handler(request: Request, key: ApiKey) -> Result:
+            messages = _unknown_parameters(request, ())
+            body = _json_body(await request.body())
+            try:
+                data = await run_in_threadpool(compute, body)
+            except RequestError as error:
+                raise Problem("invalid_request", str(error)) from None
+            return data, messages
+
+        return handler
 
 
 def _check_version(request: Request) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from .console import SCHEMAS as CONSOLE_SCHEMAS
 from .problems import CODES, MEDIA_TYPE, TYPE_BASE
 
 __all__ = ["API_VERSION", "ROUTES", "openapi_document"]
@@ -55,6 +56,26 @@ ROUTES: dict[str, dict[str, Any]] = {
         "summary": "What one task of the key's team cost",
         "data": "TaskCost",
         "errors": ("invalid_request", "unauthorized", "forbidden", "not_found", "internal_error"),
+    },
+    # celprice's own routes (the web console's): `extension` marks them in the document.
+    "/usage/cel/explain": {
+        "operation_id": "explainCelPricing",
+        "method": "post",
+        "scopes": ("billing:read",),
+        "summary": "The value of every sub-expression of one component of a draft AppPricing (celprice extension)",
+        "request": "ExplainRequest",
+        "data": "ExplainResponse",
+        "errors": ("invalid_request", "unauthorized", "forbidden", "internal_error"),
+        "extension": True,
+    },
+    "/usage/cel/estimate": {
+        "operation_id": "estimateCelPricing",
+        "method": "post",
+        "scopes": ("billing:read",),
+        "summary": "The estimate of a draft AppPricing for the given task inputs (celprice extension)",
+        "data": "EstimateResponse",
+        "errors": ("invalid_request", "unauthorized", "forbidden", "internal_error"),
+        "extension": True,
     },
 }
 
@@ -170,6 +191,7 @@ def _schemas() -> dict[str, Any]:
         ),
         **_pricing_schema("request.schema.json", "EvaluateRequest"),
         **_pricing_schema("response.schema.json", "EvaluateResponse"),
+        **CONSOLE_SCHEMAS,
     }
 
 
@@ -211,8 +233,10 @@ def _operation(path: str, route: dict[str, Any]) -> dict[str, Any]:
     if route["method"] == "post":
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref("EvaluateRequest")}},
+            "content": {"application/json": {"schema": _ref(route.get("request", "EvaluateRequest"))}},
         }
+    if route.get("extension"):
+        operation["x-celprice-extension"] = True
     return operation
 
 
