@@ -8,6 +8,7 @@ the test's tmp directory.
 Skips, saying why, without Selenium, Chromium or chromium-driver (`.ci/chromium install`)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -21,7 +22,7 @@ import pytest
 from celprice.usage import Ledger
 from celprice.usage.keys import KeyStore
 
-from .conftest import Server, bearer, httpx
+from .conftest import Server, bearer, celprice, httpx
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
 from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402
@@ -29,7 +30,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-DESKTOP = (1280, 1500)
+DESKTOP = (1280, 1600)
 NARROW = (390, 2200)
 APPS = ("acme/flux", "acme/echo", "pixel/upscale")
 
@@ -180,6 +181,25 @@ def test_playground_updates_as_you_type_and_shows_a_syntax_error_with_its_caret(
     wait(browser, lambda d: "400,000" in d.find_element(By.ID, "estimate").text, "the estimate for 2 images")
     screenshot(browser, shots, "playground-desktop.png", DESKTOP)
     assert_no_key_in_url(browser, key)
+
+
+def test_the_downloaded_case_file_passes_celprice_test(browser: Any, console: tuple[Server, str], tmp_path: Path) -> None:
+    server, key = console
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    open_console(browser, server, "playground", key)
+    type_into(browser, "royalty_expression", "image_count(outputs) * 20000")
+    wait(browser, lambda d: fee(d, "total") == "440000", "the total with a royalty")
+    browser.find_element(By.ID, "download").click()
+    case_file = downloads / "playground-cases.json"
+    wait(browser, lambda d: case_file.is_file() and case_file.stat().st_size > 0, "the downloaded file")
+    suite = json.loads(case_file.read_text("utf-8"))
+    assert suite["pricing"]["royalty_expression"] == "image_count(outputs) * 20000"
+    assert suite["cases"][0]["expect"]["total"] == 440000
+    run = celprice("test", str(case_file))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
 
 
 def assert_no_key_in_url(driver: Any, key: str) -> None:
