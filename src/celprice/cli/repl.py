@@ -140,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
                 raise
             print()  # Ctrl-C drops the line being typed, as in Python's prompt
             continue
-        if not session.handle(line):
-            return OK
+        try:
+            if not session.handle(line):
+                return OK
+        except KeyboardInterrupt:
+            if not interactive:
+                raise
+            error("interrupted")  # Ctrl-C cancels the evaluation; the session (and its variables) stay
         sys.stdout.flush()
