@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import documents
+
 __all__ = [
     "COMPONENTS",
     "REQUEST_FIELDS",
@@ -221,34 +223,16 @@ def assert_pricing(pricing: Mapping[str, Any], case: Mapping[str, Any]) -> dict[
 # --- case files -------------------------------------------------------------------------
 
 
-def _load_yaml(text: str, origin: str) -> Any:
-    try:
-        import yaml
-    except ImportError:
-        raise CaseError(f"{origin}: reading YAML needs PyYAML (pip install pyyaml), or use a .json file") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise CaseError(f"{origin}: invalid YAML: {e}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_case_file(text: str, origin: str, yaml: bool = False) -> CaseFile:
-    """A case file's contents: `{"pricing": {...}, "cases": [...]}` as JSON or YAML."""
-    if yaml:
-        data = _load_yaml(text, origin)
-    else:
-        try:
-            data = json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as e:
-            raise CaseError(f"{origin}: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
-        except ValueError as e:
-            raise CaseError(f"{origin}: invalid JSON: {e}") from None
-        except RecursionError:
-            raise CaseError(f"{origin}: invalid JSON: nested too deeply") from None
+    """A case file's contents: `{"pricing": {...}, "cases": [...]}` as JSON or YAML.
+
+    Both are read strictly (celprice.documents): duplicate keys, YAML aliases and
+    YAML 1.1's surprises (`NO` as false, `0100` as 64) are errors.
+    """
+    try:
+        data = documents.parse(text, origin, yaml=yaml)
+    except documents.DocumentError as e:
+        raise CaseError(str(e)) from None
     if not isinstance(data, Mapping):
         raise CaseError(f"{origin}: must be an object with \"pricing\" and \"cases\"")
     unknown = sorted(str(k) for k in data if k not in ("pricing", "cases"))
@@ -265,5 +249,9 @@ def parse_case_file(text: str, origin: str, yaml: bool = False) -> CaseFile:
 def load_case_file(path: str | Path) -> CaseFile:
     """Read a case file (.json, or .yaml/.yml with PyYAML); OSError when it cannot be read."""
     path = Path(path)
-    text = path.read_text("utf-8")
-    return parse_case_file(text, str(path), yaml=path.suffix.lower() in (".yaml", ".yml"))
+    with path.open("rb") as f:
+        try:
+            text = documents.decode(documents.read_bytes(f, str(path)), str(path))
+        except documents.DocumentError as e:
+            raise CaseError(str(e)) from None
+    return parse_case_file(text, str(path), yaml=documents.is_yaml_name(path.name))

@@ -14,6 +14,7 @@ from .. import __version__
 from ..errors import CELCheckError, CELError, CELSyntaxError
 from . import cases, check, evaluate, explain, preview, repl
 from .common import FAILED, INTERRUPTED, USAGE, UsageError, error
+from .terminal import EscapingStream
 
 __all__ = ["main", "build_parser"]
 
@@ -47,6 +48,15 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     _tolerate_unencodable_output()
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args: argparse.Namespace | None = None
     try:
