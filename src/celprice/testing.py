@@ -42,6 +42,8 @@ __all__ = [
     "format_mismatches",
     "assert_pricing",
     "load_case_file",
+    "load_pricing_file",
+    "pricing_of",
 ]
 
 COMPONENTS = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total", "description")
@@ -223,35 +225,92 @@ def assert_pricing(pricing: Mapping[str, Any], case: Mapping[str, Any]) -> dict[
 # --- case files -------------------------------------------------------------------------
 
 
-def parse_case_file(text: str, origin: str, yaml: bool = False) -> CaseFile:
+def pricing_of(document: Any) -> Any:
+    """A bare AppPricing, or the `pricing` of a whole request (so a preview file serves as a pricing file)."""
+    if isinstance(document, Mapping) and "pricing" in document:  # an AppPricing has no "pricing" field
+        return document["pricing"]
+    return document
+
+
+def load_pricing_file(path: str | Path) -> dict[str, Any]:
+    """An AppPricing from a JSON or YAML file (or the `pricing` of a request file in it)."""
+    try:
+        pricing = pricing_of(documents.load(path))
+    except OSError as e:
+        raise CaseError(f"cannot read {path}: {e.strerror or e}") from None
+    except documents.DocumentError as e:
+        raise CaseError(str(e)) from None
+    if not isinstance(pricing, Mapping):
+        raise CaseError(f"{path}: must be an AppPricing object (prices and expressions)")
+    return dict(pricing)
+
+
+_CASE_FILE_KEYS = ("pricing", "pricing_file", "cases")
+
+
+def parse_case_file(
+    text: str,
+    origin: str,
+    yaml: bool = False,
+    *,
+    directory: str | Path | None = None,
+    pricing: Mapping[str, Any] | None = None,
+) -> CaseFile:
     """A case file's contents: `{"pricing": {...}, "cases": [...]}` as JSON or YAML.
 
-    Both are read strictly (celprice.documents): duplicate keys, YAML aliases and
-    YAML 1.1's surprises (`NO` as false, `0100` as 64) are errors.
+    Instead of `pricing` the file may name a `pricing_file` (JSON or YAML), relative to
+    `directory` (the case file's folder). A `pricing` argument wins over both, so the
+    same cases can test another pricing. Both formats are read strictly
+    (celprice.documents): duplicate keys, YAML aliases and YAML 1.1's surprises
+    (`NO` as false, `0100` as 64) are errors.
     """
     try:
         data = documents.parse(text, origin, yaml=yaml)
     except documents.DocumentError as e:
         raise CaseError(str(e)) from None
     if not isinstance(data, Mapping):
-        raise CaseError(f"{origin}: must be an object with \"pricing\" and \"cases\"")
-    unknown = sorted(str(k) for k in data if k not in ("pricing", "cases"))
+        raise CaseError(f"{origin}: must be an object with \"pricing\" and \"cases\" (or \"pricing_file\" and \"cases\")")
+    unknown = sorted(str(k) for k in data if k not in _CASE_FILE_KEYS)
     if unknown:
-        raise CaseError(f"{origin}: {unknown[0]}: unknown field (a case file has \"pricing\" and \"cases\")")
-    if not isinstance(data.get("pricing"), Mapping):
-        raise CaseError(f"{origin}: pricing: missing, or not an object")
+        raise CaseError(
+            f"{origin}: {unknown[0]}: unknown field (a case file has \"pricing\" or \"pricing_file\", and \"cases\")"
+        )
+    if pricing is None:
+        pricing = _case_file_pricing(data, origin, directory)
     cases = data.get("cases")
     if not isinstance(cases, list) or not cases:
         raise CaseError(f"{origin}: cases: must be a non-empty list of cases")
-    return CaseFile(dict(data["pricing"]), list(cases))
+    return CaseFile(dict(pricing), list(cases))
 
 
-def load_case_file(path: str | Path) -> CaseFile:
-    """Read a case file (.json, or .yaml/.yml with PyYAML); OSError when it cannot be read."""
+def _case_file_pricing(data: Mapping[str, Any], origin: str, directory: str | Path | None) -> Mapping[str, Any]:
+    if "pricing_file" not in data:
+        if not isinstance(data.get("pricing"), Mapping):
+            raise CaseError(f"{origin}: pricing: missing, or not an object (or name a pricing_file)")
+        return data["pricing"]
+    if "pricing" in data:
+        raise CaseError(f"{origin}: pricing_file: give either pricing or pricing_file, not both")
+    name = data["pricing_file"]
+    if not isinstance(name, str) or not name:
+        raise CaseError(f"{origin}: pricing_file: must be the path of a pricing file, relative to this file")
+    path = Path(directory if directory is not None else ".") / name
+    try:
+        return load_pricing_file(path)
+    except CaseError as e:
+        raise CaseError(f"{origin}: pricing_file: {e}") from None
+
+
+def load_case_file(path: str | Path, pricing: Mapping[str, Any] | None = None) -> CaseFile:
+    """Read a case file (.json, or .yaml/.yml with PyYAML); OSError when it cannot be read.
+
+    Its `pricing_file`, if it names one, is read relative to the case file's folder.
+    """
     path = Path(path)
     with path.open("rb") as f:
         try:
             text = documents.decode(documents.read_bytes(f, str(path)), str(path))
         except documents.DocumentError as e:
             raise CaseError(str(e)) from None
-    return parse_case_file(text, str(path), yaml=documents.is_yaml_name(path.name))
+    return parse_case_file(
+        text, str(path), yaml=documents.is_yaml_name(path.name), directory=path.parent, pricing=pricing
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..env import Environment
 from ..program import compile as cel_compile
-from . import pricing_api
+from . import inputs, pricing_api
 from .common import OK, UsageError, load_variables
 from .values import to_json, type_of
 
@@ -36,6 +36,10 @@ def add_variable_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the pricing environment (its functions, such as to_dollars, and numeric promotion)",
     )
+    # A pricing or a task file gives the variables a fee expression sees (prices, outputs, ...),
+    # in the pricing environment; --vars/--var then add to them or replace them.
+    inputs.add_pricing_file_option(p)
+    inputs.add_task_option(p)
 
 
 def environment(pricing: bool) -> Environment | None:
@@ -54,16 +58,20 @@ def undeclared(env: Environment | None, names: Iterable[str]) -> str | None:
     unknown = sorted(n for n in names if n not in env.variables)
     if not unknown:
         return None
+    hint = ""
+    if "pricing" in unknown:  # a request or case file given as --vars
+        hint = "; for a request's pricing and task use --pricing-file FILE and --task FILE"
     return (
         f"the pricing environment has no variable {', '.join(repr(n) for n in unknown)} "
-        f"(it has {', '.join(sorted(env.variables))})"
+        f"(it has {', '.join(sorted(env.variables))}){hint}"
     )
 
 
 def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any]]:
     """The environment and the variables of an evaluating command, checked against each other."""
-    variables = load_variables(args.vars, args.var)
-    env = environment(args.pricing)
+    task = inputs.task_variables(args.pricing_file, args.task)
+    variables = {**task, **load_variables(args.vars, args.var)}
+    env = environment(args.pricing or bool(task))
     message = undeclared(env, variables)
     if message is not None:
         raise UsageError(message)
