@@ -73,15 +73,21 @@ def _main(argv: Sequence[str] | None) -> int:
         error(f"celprice {command}: {e}" if command else f"celprice: {e}")
         return USAGE
     except (CELSyntaxError, CELCheckError) as e:
-        error(str(e))  # the message with its caret snippet
+        error(_error_text(e, args))  # the message with its caret snippet
         return USAGE
     except CELError as e:
-        error(str(e))
+        error(_error_text(e, args))
         return FAILED
     except BrokenPipeError:
         # `celprice ... | head`: the reader left; nothing more to say, and no traceback.
         _silence_stdout()
         return FAILED
+
+
+def _error_text(e: CELError, args: argparse.Namespace | None) -> str:
+    if args is None or not hasattr(args, "environment"):  # not an evaluating command
+        return str(e)
+    return evaluate.error_text(e, args.environment)
 
 
 def _tolerate_unencodable_output() -> None:

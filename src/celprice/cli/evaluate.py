@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from ..env import Environment
+from ..errors import CELCheckError, CELError
 from ..program import compile as cel_compile
 from . import inputs, pricing_api
 from .common import OK, UsageError, load_variables
 from .values import to_json, type_of
 
-__all__ = ["add_parser", "run", "add_variable_options", "environment", "prepare", "undeclared", "result_json"]
+__all__ = ["add_parser", "run", "add_variable_options", "environment", "prepare", "undeclared", "result_json", "error_text"]
 
 
 def add_variable_options(p: argparse.ArgumentParser) -> None:
@@ -75,7 +77,35 @@ def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any
     message = undeclared(env, variables)
     if message is not None:
         raise UsageError(message)
+    args.environment = env  # so main() can say how to fix an error (error_text)
     return env, variables
+
+
+_UNBOUND = re.compile(r"unbound function '([^']+)'")
+_UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
+
+
+def _pricing_functions() -> set[str]:
+    try:
+        return {f.name for f in pricing_api.environment().custom}
+    except UsageError:  # no pricing module: no hint either
+        return set()
+
+
+def error_text(e: CELError, env: Environment | None) -> str:
+    """A CEL error as the commands print it, with a line saying how to fix the likely mistakes:
+    a pricing function used without the pricing environment, a declared variable given no value."""
+    text = str(e)
+    messages = [p.message for p in e.problems] if isinstance(e, CELCheckError) else [e.message]
+    for message in messages:
+        unbound = _UNBOUND.search(message)
+        if env is None and unbound and unbound.group(1) in _pricing_functions():
+            return f"{text}\nhint: {unbound.group(1)} is a pricing function: add --pricing (or --pricing-file/--task)"
+        missing = _UNDECLARED.search(message)
+        if env is not None and missing and missing.group(1) in env.variables and not isinstance(e, CELCheckError):
+            name = missing.group(1)
+            return f"{text}\nhint: {name} has no value: give it with --var '{name}=JSON', --vars FILE or --task FILE"
+    return text
 
 
 def result_json(value: Any, with_type: bool) -> str:

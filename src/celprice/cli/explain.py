@@ -20,7 +20,7 @@ from ..errors import CELError, CELEvaluationError
 from ..program import Program
 from ..program import compile as cel_compile
 from .common import FAILED, OK, cel_error_text, error
-from .evaluate import add_variable_options, prepare
+from .evaluate import add_variable_options, error_text, prepare
 from .render import qualified_name, render
 from .values import dumps
 
@@ -186,6 +186,6 @@ def run(args: argparse.Namespace) -> int:
     root, failure = explain(program, variables)
     print(format_tree(root, max(args.width, 0)))
     if failure is not None:
-        error(str(failure))  # the full error, with its caret, as `eval` prints it
+        error(error_text(failure, env))  # the full error, with its caret, as `eval` prints it
         return FAILED
     return OK

@@ -17,7 +17,7 @@ from ..env import Environment
 from ..errors import CELError
 from ..program import compile as cel_compile
 from .common import OK, error
-from .evaluate import add_variable_options, prepare, result_json, undeclared
+from .evaluate import add_variable_options, error_text, prepare, result_json, undeclared
 from .values import dumps
 
 __all__ = ["add_parser", "run", "Session"]
@@ -74,7 +74,7 @@ class Session:
                 try:
                     self.variables[match.group(1)] = self.evaluate(match.group(2))
                 except CELError as e:
-                    error(str(e))
+                    error(error_text(e, self.env))
         else:
             error(f"unknown command {command} (try :help)")
         return True
@@ -83,7 +83,7 @@ class Session:
         try:
             value = self.evaluate(source)
         except CELError as e:
-            error(str(e))  # an error ends the expression, not the session
+            error(error_text(e, self.env))  # an error ends the expression, not the session
             return
         print(result_json(value, with_type))
 
