@@ -60,11 +60,12 @@ def undeclared(env: Environment | None, names: Iterable[str]) -> str | None:
     unknown = sorted(n for n in names if n not in env.variables)
     if not unknown:
         return None
+    suggestion = "".join(inputs.did_you_mean(n, env.variables) for n in unknown)
     hint = ""
     if "pricing" in unknown:  # a request or case file given as --vars
         hint = "; for a request's pricing and task use --pricing-file FILE and --task FILE"
     return (
-        f"the pricing environment has no variable {', '.join(repr(n) for n in unknown)} "
+        f"the pricing environment has no variable {', '.join(repr(n) for n in unknown)}{suggestion} "
         f"(it has {', '.join(sorted(env.variables))}){hint}"
     )
 

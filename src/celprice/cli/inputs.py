@@ -10,7 +10,8 @@ and `--task FILE` (the request's task fields). Files are JSON, or YAML when name
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import testing
@@ -19,6 +20,7 @@ from .common import UsageError, read_document, shown
 
 __all__ = [
     "TASK_FIELDS",
+    "did_you_mean",
     "add_pricing_file_option",
     "add_task_option",
     "load_pricing",
@@ -28,6 +30,12 @@ __all__ = [
 ]
 
 TASK_FIELDS = testing.REQUEST_FIELDS
+
+
+def did_you_mean(name: str, names: Iterable[str]) -> str:
+    """` (did you mean 'outputs'?)` for a misspelt name, or nothing when no name is close."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def add_pricing_file_option(p: argparse.ArgumentParser) -> None:
@@ -61,7 +69,10 @@ def load_task(path: str) -> dict[str, Any]:
         if key == "pricing":
             raise UsageError(f"{shown(path)}: pricing: a task file holds only the task; give the pricing with --pricing-file")
         if key not in TASK_FIELDS:
-            raise UsageError(f"{shown(path)}: {key}: not a task field (a task has {', '.join(TASK_FIELDS)})")
+            raise UsageError(
+                f"{shown(path)}: {key}: not a task field{did_you_mean(str(key), TASK_FIELDS)} "
+                f"(a task has {', '.join(TASK_FIELDS)})"
+            )
     return dict(task)
 
 
