@@ -66,7 +66,10 @@ def test_a_task_without_a_pricing_says_what_to_give(write):
     ("task", "message"),
     [
         ({"pricing": PRICING}, "pricing: a task file holds only the task; give the pricing with --pricing-file"),
-        ({"usage_second": 3}, "usage_second: not a task field (a task has output_meta, task_inputs, usage_seconds, "),
+        (
+            {"usage_second": 3},
+            "usage_second: not a task field (did you mean 'usage_seconds'?) (a task has output_meta, task_inputs, ",
+        ),
         ([1], "a task file holds an object with any of output_meta, task_inputs"),
     ],
 )

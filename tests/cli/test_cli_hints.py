@@ -32,9 +32,3 @@ def test_no_hint_for_a_plain_unknown_name():
     assert "hint" not in run_cli("eval", "--pricing", "nope + 1").stderr
     assert "hint" not in run_cli("eval", "frob(1)").stderr
 
-
-def test_a_misspelt_task_field_gets_a_suggestion(write):  # a misspelt --var: test_cli_eval.py
-    path = write("t.json", {"usage_second": 3})
-    result = run_cli("eval", "--task", path, "1")
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"celprice eval: {path}: usage_second: not a task field (did you mean 'usage_seconds'?)")
