@@ -98,7 +98,10 @@ def validate_expect(expect: Any, path: str = "expect") -> dict[str, dict[str, An
     for name, want in expect.items():
         where = f"{path}.{name}"
         if name not in COMPONENTS:
-            raise CaseError(f"{where}: unknown component (expected one of {', '.join(COMPONENTS)})")
+            raise CaseError(
+                f"{where}: unknown component{documents.did_you_mean(str(name), COMPONENTS)} "
+                f"(expected one of {', '.join(COMPONENTS)})"
+            )
         if isinstance(want, Mapping):
             unknown = sorted(str(k) for k in want if k not in ("value", "error"))
             if unknown or not want:
@@ -125,7 +128,10 @@ def build_request(pricing: Any, case: Mapping[str, Any], path: str = "case") -> 
         raise CaseError(f"{path}: must be an object")
     for key in case:
         if key not in _CASE_KEYS:
-            raise CaseError(f"{path}.{key}: unknown field (a case has {', '.join(_CASE_KEYS)})")
+            raise CaseError(
+                f"{path}.{key}: unknown field{documents.did_you_mean(str(key), _CASE_KEYS)} "
+                f"(a case has {', '.join(_CASE_KEYS)})"
+            )
     if "expect" not in case:
         raise CaseError(f"{path}.expect: missing; say which components to check")
     request: dict[str, Any] = {"pricing": pricing}
@@ -273,7 +279,8 @@ def parse_case_file(
     unknown = sorted(str(k) for k in data if k not in _CASE_FILE_KEYS)
     if unknown:
         raise CaseError(
-            f"{origin}: {unknown[0]}: unknown field (a case file has \"pricing\" or \"pricing_file\", and \"cases\")"
+            f"{origin}: {unknown[0]}: unknown field{documents.did_you_mean(unknown[0], _CASE_FILE_KEYS)} "
+            "(a case file has \"pricing\" or \"pricing_file\", and \"cases\")"
         )
     if pricing is None:
         pricing = _case_file_pricing(data, origin, directory)

@@ -32,3 +32,25 @@ def test_no_hint_for_a_plain_unknown_name():
     assert "hint" not in run_cli("eval", "--pricing", "nope + 1").stderr
     assert "hint" not in run_cli("eval", "frob(1)").stderr
 
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("pricing_fil: p.yaml\ncases: []\n", "pricing_fil: unknown field (did you mean 'pricing_file'?)"),
+        ("pricing: {}\ncases: [{output_mta: {}, expect: {total: 1}}]\n", "cases[0].output_mta: unknown field (did you mean 'output_meta'?)"),
+        ("pricing: {}\ncases: [{expect: {totl: 1}}]\n", "cases[0].expect.totl: unknown component (did you mean 'total'?)"),
+    ],
+)
+def test_a_misspelt_name_in_a_case_file_gets_a_suggestion(write, text, message):
+    path = write("cases.yaml", text)
+    result = run_cli("test", path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"celprice test: {path}: {message} (")
+
+
+def test_a_misspelt_task_field_gets_a_suggestion(write):
+    path = write("t.json", {"usage_second": 3})
+    result = run_cli("eval", "--task", path, "1")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"celprice eval: {path}: usage_second: not a task field (did you mean 'usage_seconds'?)")

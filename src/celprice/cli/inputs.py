@@ -10,11 +10,11 @@ and `--task FILE` (the request's task fields). Files are JSON, or YAML when name
 from __future__ import annotations
 
 import argparse
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .. import testing
+from ..documents import did_you_mean
 from . import pricing_api
 from .common import UsageError, read_document, shown
 
@@ -30,12 +30,6 @@ __all__ = [
 ]
 
 TASK_FIELDS = testing.REQUEST_FIELDS
-
-
-def did_you_mean(name: str, names: Iterable[str]) -> str:
-    """` (did you mean 'outputs'?)` for a misspelt name, or nothing when no name is close."""
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def add_pricing_file_option(p: argparse.ArgumentParser) -> None:
