@@ -19,8 +19,9 @@ def add_parser(subparsers: Any) -> None:
         "check",
         help="validate every expression of a pricing, as saving it would",
         description="Check every expression of an AppPricing (or of a request's \"pricing\") and print each "
-        "problem with its caret snippet. Exit 0 when there is none, 1 when there are problems, "
-        "2 when the file cannot be read.",
+        "problem with its caret snippet, then any warnings (a total that leaves a component unpaid, "
+        "unknown request fields). Exit 0 when there is no problem (warnings do not count), 1 when "
+        "there are problems, 2 when the file cannot be read.",
     )
     p.add_argument(
         "pricing",
@@ -35,10 +36,12 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if (args.pricing is None) == (args.pricing_file is None):
         raise UsageError("give the pricing file once: as the argument or as --pricing-file FILE")
-    pricing = pricing_of(read_document(args.pricing or args.pricing_file))
+    document = read_document(args.pricing or args.pricing_file)
+    pricing = pricing_of(document)
     invalid = pricing_api.request_error()
     try:
         problems = pricing_api.check_pricing(pricing)
+        warnings = pricing_api.warnings(document, pricing)
     except invalid as e:
         # A pricing of the wrong shape (prices not integers, an expression not a string)
         # is one more problem found by validation, not an unreadable file.
@@ -46,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
         return FAILED
     for problem in problems:
         print(str(problem))
+    # Warnings do not stop a save: they are printed, and the exit status ignores them.
+    for warning in warnings:
+        print(str(warning))
     if problems:
         count = len(problems)
         print(f"{count} problem{'s' if count != 1 else ''}")

@@ -36,7 +36,7 @@ def add_variable_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pricing",
         action="store_true",
-        help="use the pricing environment (its functions, such as to_dollars, and numeric promotion)",
+        help="use the pricing environment (its functions, such as to_dollars)",
     )
     # A pricing or a task file gives the variables a fee expression sees (prices, outputs, ...),
     # in the pricing environment; --vars/--var then add to them or replace them.
@@ -78,6 +78,9 @@ def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any
     message = undeclared(env, variables)
     if message is not None:
         raise UsageError(message)
+    if env is not None:
+        # Output-meta items as a request delivers them (`"seconds": 90` is 90.0).
+        variables = pricing_api.decoded(variables)
     args.environment = env  # so main() can say how to fix an error (error_text)
     return env, variables
 
