@@ -13,7 +13,7 @@ from typing import Any
 from ..explanation import Step, explain
 from ..program import compile as cel_compile
 from .common import FAILED, OK, error
-from .evaluate import add_variable_options, prepare
+from .evaluate import add_variable_options, error_text, prepare
 from .values import dumps
 
 __all__ = ["add_parser", "run", "Step", "explain"]
@@ -85,6 +85,6 @@ def run(args: argparse.Namespace) -> int:
     root, failure = explain(program, variables)
     print(format_tree(root, max(args.width, 0)))
     if failure is not None:
-        error(str(failure))  # the full error, with its caret, as `eval` prints it
+        error(error_text(failure, env))  # the full error, with its caret, as `eval` prints it
         return FAILED
     return OK
