@@ -125,3 +125,11 @@ def test_the_console_page_is_served_with_a_policy_that_loads_nothing_from_elsewh
     for text in (page.text, client.get("/console/console.js").text, client.get("/console/console.css").text):
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
         assert "https://" not in text
+
+
+def test_the_console_without_its_slash_redirects_to_the_page(client: Client) -> None:
+    response = client.get("/console", follow_redirects=False)
+    assert response.status_code in (307, 308)
+    assert response.headers["location"].endswith("/console/")
+    missing = client.get("/console/nothing.js")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")

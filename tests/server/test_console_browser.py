@@ -177,6 +177,18 @@ def test_playground_updates_as_you_type_and_shows_a_syntax_error_with_its_caret(
     type_into(browser, "inference_expression", "image_count(outputs) * prices.per_image")
     wait(browser, lambda d: not d.find_element(By.ID, "inference_expression-error").is_displayed(), "the error to clear")
     wait(browser, lambda d: fee(d, "inference_fee") == "400000", "the fee of the fixed formula")
+    # A type error: the checker's message names the fix, and the page shows it with the caret.
+    type_into(browser, "partner_expression", "prices.per_image * 1.5")
+    box = wait(
+        browser,
+        lambda d: (e := d.find_element(By.ID, "partner_expression-error")).is_displayed() and e,
+        "the type error under the partner fee",
+    )
+    assert "wrap the int in double(): double(prices.per_image) * 1.5" in box.text
+    assert box.text.splitlines()[2].rstrip().endswith("^")
+    type_into(browser, "partner_expression", "")
+    wait(browser, lambda d: not d.find_element(By.ID, "partner_expression-error").is_displayed(), "the type error to clear")
+
     type_into(browser, "estimate_expression", "task_inputs.num_images * prices.per_image")
     wait(browser, lambda d: "400,000" in d.find_element(By.ID, "estimate").text, "the estimate for 2 images")
     screenshot(browser, shots, "playground-desktop.png", DESKTOP)

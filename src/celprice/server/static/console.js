@@ -163,8 +163,8 @@
           el("td", { class: "num" + (failed ? " failed" : ""), "data-value": failed ? "" : String(entry.value) }, failed ? "error" : count(entry.value)),
           el("td", { class: "num" }, failed ? "" : dollars(entry.value))));
       }
-      // Errors are shown under the field they belong to (or under the first field, when they name another).
-      showFieldError(field, entry.error && !/depends on [a-z_]+, which failed$/.test(entry.error) ? entry.error : null);
+      // Each error under its own field: with the caret when it has a position, else as the server says it.
+      showFieldError(field, entry.error || null);
     }
   }
 
