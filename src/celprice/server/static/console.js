@@ -234,7 +234,7 @@
       showFees(evaluated);
       showEstimate(estimate);
       showTree(explained);
-      showStatus("Evaluated.", false);
+      if (!$("playground").hidden) showStatus("Evaluated.", false);
     } catch (e) {
       if (mine !== sequence) return;
       if (e.status !== 401) {
