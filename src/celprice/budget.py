@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from .env import Limits
+from .limits import Limits
 from .errors import CELLimitError
 
 __all__ = ["CTX", "Budget"]

@@ -19,10 +19,13 @@ from . import ast
 from .env import Environment
 from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .parser import Int64Boundary
-from .budget import CTX
-from .specialize import FAST_BINARY, binary
+from .budget import CTX, Budget
+from .limits import check_size
+from .registry import Cost, Entry, Overrides, specialisable
+from .specialize import binary
+from .stdlib import STANDARD
 from .stdlib.strings import compiled_matcher
-from .work import PRECHECKS, REGEX_COMPILE_COST, receiver_scan
+from .work import REGEX_COMPILE_COST, receiver_scan
 from .stdlib import operators as ops
 from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
 
@@ -31,11 +34,10 @@ __all__ = ["compile_ast", "Compiled", "adapt", "estimate_cost"]
 Code = Callable[[Any], Any]
 _MISSING = object()
 
-# Functions whose results can be large: their sizes are checked and charged.
-BUILDERS = frozenset(
-    {"_+_", "replace", "join", "split", "format", "strings.quote", "upperAscii", "lowerAscii",
-     "reverse", "base64.encode", "base64.decode", "string", "bytes", "substring", "trim"}
-)
+# Functions whose results can be large (their sizes are checked and charged),
+# and those whose cost grows with their input: what the estimator needs to know.
+BUILDERS = STANDARD.names_costing(Cost.BUILDS)
+_INPUT_SIZED = STANDARD.names_costing(Cost.SCANS, Cost.WALKS) - {"matches"}
 
 
 def _raise_error_value(v: ErrorValue) -> Any:
@@ -435,6 +437,8 @@ class _Compiler:
     def c_Index(self, node: ast.Index, scope: frozenset) -> Any:
         operand = self.compile(node.operand, scope)
         key = self.compile(node.index, scope)
+        if not node.optional and ("_[_]", False) in self.env.overrides:
+            return self.route(self.env.entry("_[_]", False), [operand, key], node.pos)  # type: ignore[arg-type]
         o, k, pos = _code(operand), _code(key), node.pos
         if node.optional:
             def opt_index(a: Any) -> Any:
@@ -577,23 +581,24 @@ class _Compiler:
     def c_Call(self, node: ast.Call, scope: frozenset) -> Any:
         name = node.function
         target = node.target
+        env = self.env
         if target is not None:
             qualified = self.function_namespace(target, scope)
             if qualified is not None:
                 for prefix in self.prefixes:
-                    full = prefix + qualified + "." + name
-                    if full in self.env.functions:
-                        return self.call(full, self.env.functions[full], node.args, node, scope)
-            impl = self.env.methods.get(name)
+                    entry = env.entry(prefix + qualified + "." + name, False)
+                    if entry is not None:
+                        return self.call(entry, node.args, node, scope)
             args = (target, *node.args)
-            if impl is None:
+            entry = env.entry(name, True)
+            if entry is None:
                 return self.unknown_function(name, args, node, scope, member=True)
-            return self.call(name, impl, args, node, scope)
+            return self.call(entry, args, node, scope)
         prefixes = [""] if node.absolute else self.prefixes
         for prefix in prefixes:
-            impl = self.env.functions.get(prefix + name)
-            if impl is not None:
-                return self.call(name, impl, node.args, node, scope)
+            entry = env.entry(prefix + name, False)
+            if entry is not None:
+                return self.call(entry, node.args, node, scope)
         return self.unknown_function(name, node.args, node, scope, member=False)
 
     def function_namespace(self, target: ast.Node, scope: frozenset) -> str | None:
@@ -628,27 +633,71 @@ class _Compiler:
 
         return unknown
 
-    def call(self, name: str, impl: Callable[..., Any], args: tuple, node: ast.Node, scope: frozenset) -> Any:
+    def call(self, entry: Entry, args: tuple, node: ast.Node, scope: frozenset) -> Any:
+        """A call routed by what the registry and the environment say of it.
+
+        A specialised closure stands for the standard implementation only when
+        the environment adds no overload for the types it handles; folding
+        runs only pure functions, and never an environment's overload.
+        """
         parts = [self.compile(a, scope) for a in args]
+        return self.route(entry, parts, node.pos)
+
+    def route(self, entry: Entry, parts: list[Any], pos: int) -> Any:
         codes = [_code(p) for p in parts]
-        pos = node.pos
-        n = len(codes)
-        if n == 2 and name in FAST_BINARY and type(node) is ast.Call and node.target is None:
+        fn = entry.function
+        name = entry.name
+        over = self.env.overrides.get((name, entry.member))
+        foldable = fn.pure and all(type(p) is _Const for p in parts) and (
+            over is None or over.find([p.value for p in parts]) is None
+        )
+        if len(codes) == 2 and not entry.member and specialisable(entry, over):
             right = parts[1]
             const = type(right) is _Const
-            sized = self.size_check() if name == "_+_" else None
-            fn = binary(name, impl, codes[0], None if const else codes[1], right.value if const else None, pos, sized)
-            return self.fold(fn, parts)
-        precheck = PRECHECKS.get(name)
-        if precheck is not None and impl is self.standard(name, node):
-            if name == "matches" and type(parts[-1]) is _Const and type(parts[-1].value) is str:
-                try:
-                    impl = compiled_matcher(parts[-1].value)
-                    precheck = receiver_scan
-                except CELEvaluationError:
-                    pass  # an invalid constant pattern fails when evaluated, like any error
-            fn = self.checked_call(name, impl, precheck, codes, pos)
-            return self.fold(fn, parts)
+            sized = self.size_check() if fn.cost is Cost.BUILDS else None
+            slow = entry.impl if over is None else self.with_overrides(over, entry.impl, fn.cost is Cost.WALKS)
+            code = binary(
+                name, slow, codes[0], None if const else codes[1], right.value if const else None, pos, sized,
+                fn.cost is Cost.WALKS, self.limits,
+            )
+            return self.fold(code, parts) if foldable else code
+        impl, precheck = entry.impl, fn.precheck
+        if (
+            over is None
+            and name == "matches"
+            and type(parts[-1]) is _Const
+            and type(parts[-1].value) is str
+        ):
+            try:
+                impl, precheck = compiled_matcher(parts[-1].value), receiver_scan
+            except CELEvaluationError:
+                pass  # an invalid constant pattern fails when evaluated, like any error
+        if precheck is not None or fn.cost is Cost.WALKS or over is not None:
+            code = self.checked_call(entry, impl, precheck, over, codes, pos)
+        else:
+            code = self.plain_call(name, impl, codes, pos)
+            if fn.cost is Cost.BUILDS:
+                code = self.sized(code, pos)
+        return self.fold(code, parts) if foldable else code
+
+    @staticmethod
+    def with_overrides(over: Overrides, standard: Callable[..., Any], walks: bool) -> Callable[..., Any]:
+        """The environment's overloads first, then the standard implementation
+        (handed the budget when it walks values)."""
+        if not walks:
+            return over.call
+        find = over.find
+
+        def call(*args: Any, budget: Any = None) -> Any:
+            impl = find(args)
+            if impl is not None:
+                return impl(*args)
+            return standard(*args, budget=budget)
+
+        return call
+
+    def plain_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
+        n = len(codes)
         if n == 0:
             def fn(a: Any) -> Any:
                 try:
@@ -685,44 +734,42 @@ class _Compiler:
                     raise _located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
-        if name in BUILDERS:
-            fn = self.sized(fn, pos)
-        return self.fold(fn, parts)
+        return fn
 
-    def standard(self, name: str, node: ast.Node) -> Any:
-        """The standard library's function of that name (to know an override when we see one)."""
-        from .stdlib import library
-
-        functions, methods = library()
-        member = type(node) is ast.Call and node.target is not None and name not in functions
-        return (methods if member else functions).get(name)
-
-    def checked_call(self, name: str, impl: Callable[..., Any], precheck: Any, codes: list, pos: int) -> Code:
-        """A call whose cost and result size are checked (and charged) before it runs."""
+    def checked_call(
+        self, entry: Entry, impl: Callable[..., Any], precheck: Any, over: Overrides | None, codes: list, pos: int
+    ) -> Code:
+        """A call whose cost and result size are checked (and charged) around the
+        standard implementation; an environment's overload, when one applies,
+        is called as it is."""
+        name = entry.name
         limits = self.limits
-        if name in BUILDERS:
+        cost = entry.function.cost
+        walks = cost is Cost.WALKS
+        builds = cost is Cost.BUILDS
+        if builds:
             self.needs_scope = True
-
-        walks = getattr(impl, "takes_budget", False)
-        # The precheck bounds what a builder will make from below; the result
-        # is measured too, so a rendering longer than foreseen still fails.
-        builds = name in BUILDERS
-        max_str, max_list = limits.max_string_size, limits.max_list_size
+        find = over.find if over is not None else None
 
         def checked(a: Any) -> Any:
             args = tuple([c(a) for c in codes])
             try:
+                if find is not None:
+                    custom = find(args)
+                    if custom is not None:
+                        return custom(*args)
                 ctx = a.get(CTX)
-                precheck(args, ctx, limits)
+                if precheck is not None:
+                    precheck(args, ctx, limits)
                 if walks:
-                    return impl(*args, budget=ctx)
+                    return impl(*args, budget=ctx if ctx is not None else Budget(limits))
                 v = impl(*args)
-                if builds and len(v) > (max_list if type(v) is list else max_str):
-                    raise CELLimitError(
-                        f"{'list' if type(v) is list else 'string'} of size {len(v)} exceeds the limit of "
-                        f"{max_list if type(v) is list else max_str} "
-                        f"({'max_list_size' if type(v) is list else 'max_string_size'})"
-                    )
+                if builds:
+                    n = check_size(v, limits)
+                    # The precheck bounds what a builder makes from below and
+                    # charged it; without one, what was built is charged.
+                    if precheck is None and ctx is not None and n:
+                        ctx.charge(n)
                 return v
             except CELEvaluationError as e:
                 raise _located(e, pos)
@@ -735,31 +782,15 @@ class _Compiler:
         """A check of what an operation built: within the size limits, and charged to the budget."""
         self.needs_scope = True
         limits = self.limits
-        max_str, max_list = limits.max_string_size, limits.max_list_size
 
         def check(a: Any, v: Any, pos: int) -> None:
-            t = type(v)
-            if t is str or t is bytes:
-                n = len(v)
-                if n > max_str:
-                    raise _located(
-                        CELLimitError(
-                            f"{'string' if t is str else 'bytes'} of size {n} exceeds the limit of "
-                            f"{max_str} (max_string_size)"
-                        ),
-                        pos,
-                    )
-            elif t is list:
-                n = len(v)
-                if n > max_list:
-                    raise _located(
-                        CELLimitError(f"list of size {n} exceeds the limit of {max_list} (max_list_size)"), pos
-                    )
-            else:
-                return
+            try:
+                n = check_size(v, limits)
+            except CELEvaluationError as e:
+                raise _located(e, pos)
             # Constant folding runs without a budget; nothing to charge then.
             ctx = a.get(CTX)
-            if ctx is not None:
+            if ctx is not None and n:
                 ctx.left -= n
                 if ctx.left < ctx.mark:
                     ctx.tick()
@@ -913,16 +944,13 @@ def count_nodes(node: ast.Node | None) -> int:
     return total
 
 
-_INPUT_SIZED = frozenset(PRECHECKS) - {"matches"} | {"_==_", "_!=_"}
-
-
 def _call_name(node: ast.Call) -> str:
     """`strings.quote` for a call written as a method on a namespace (for the
     functions the estimator knows by name)."""
     target = node.target
     if type(target) is ast.Ident and not target.absolute and "." not in target.name:
         qualified = f"{target.name}.{node.function}"
-        if qualified in BUILDERS or qualified in PRECHECKS:
+        if qualified in BUILDERS or qualified in _INPUT_SIZED:
             return qualified
     return node.function
 

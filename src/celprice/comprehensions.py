@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import ast
-from .env import Limits
+from .limits import Limits
 from .errors import CELEvaluationError, CELLimitError
 from .values import Optional, type_name
 

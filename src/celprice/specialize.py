@@ -14,11 +14,12 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .budget import CTX
+from .budget import CTX, Budget
+from .limits import Limits
 from .errors import CELEvaluationError, CELLimitError
 from .values import INT64_MAX, INT64_MIN
 
-__all__ = ["binary", "FAST_BINARY"]
+__all__ = ["binary", "SPECIALISED"]
 
 Code = Callable[[Any], Any]
 
@@ -36,7 +37,8 @@ _COMPARE = {
     "_==_": operator.eq,
     "_!=_": operator.ne,
 }
-FAST_BINARY = frozenset(_ARITH) | frozenset(_COMPARE) | {"_/_"}
+# The operators this module has closures for (the registry marks them `specialised`).
+SPECIALISED = frozenset(_ARITH) | frozenset(_COMPARE) | {"_/_"}
 _LONG = 256  # strings longer than this are charged when compared with each other
 
 
@@ -55,13 +57,17 @@ def binary(
     rconst: Any,
     pos: int,
     sized: Callable[[Any, Any, int], None] | None,
+    walks: bool,
+    limits: Limits,
 ) -> Code:
     """The closure for `left <name> right`; rf is None when the right operand is the constant rconst.
 
-    `sized(a, value, pos)` checks and charges what `+` builds (strings, lists).
+    `impl` computes every case the closure does not handle inline; `walks`
+    says it takes the budget (equality of lists and maps), `sized(a, value,
+    pos)` checks and charges what `+` builds (strings, lists).
     """
     if name in _COMPARE:
-        return _compare(_COMPARE[name], impl, lf, rf, rconst, pos)
+        return _compare(_COMPARE[name], impl, lf, rf, rconst, pos, walks, limits)
     if name == "_/_":
         return _divide(impl, lf, rf, rconst, pos)
     return _arith(_ARITH[name], impl, lf, rf, rconst, pos, sized)
@@ -148,14 +154,17 @@ def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) ->
     return divide
 
 
-def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
-    walks = getattr(impl, "takes_budget", False)
-
+def _compare(
+    op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int, walks: bool, limits: Limits
+) -> Code:
     def slow(a: Any, l: Any, r: Any) -> Any:
         try:
             if walks:
-                # Equality of lists and maps walks them: charged as it goes.
-                return impl(l, r, a.get(CTX))
+                # Equality of lists and maps walks them: charged as it goes. A
+                # program that charges nothing else has no budget of its own:
+                # the walk gets one.
+                ctx = a.get(CTX)
+                return impl(l, r, budget=ctx if ctx is not None else Budget(limits))
             return impl(l, r)
         except CELEvaluationError as e:
             raise _located(e, pos)

@@ -12,7 +12,7 @@ representation in `types.py`.
 from __future__ import annotations
 
 from .checker import CheckResult, Declarations, check, declarations
-from .types import format_type, parse_type
+from ..celtypes import format_type, parse_type
 
 __all__ = ["CheckResult", "Declarations", "check", "declarations", "format_type", "parse_type", "check_source"]
 

@@ -21,8 +21,8 @@ from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
 from ..parser import Int64Boundary
 from ..values import TYPES, type_name
-from .decls import STANDARD, VARIADIC_NUMERIC
-from .types import (
+from ..stdlib import STANDARD
+from ..celtypes import (
     DYN,
     ERROR,
     NUMBERS,
@@ -87,18 +87,20 @@ def _parse_overload(params: Sequence[str] | str, result: str) -> _Overload:
 
 
 def _standard() -> tuple[dict[str, _Function], dict[str, _Function]]:
+    """The standard library's overloads, read once from its registry."""
     global _STANDARD
     if _STANDARD is None:
         functions: dict[str, _Function] = {}
         methods: dict[str, _Function] = {}
-        for name, params, result in STANDARD:
-            table, key = (methods, name[1:]) if name.startswith(".") else (functions, name)
-            table.setdefault(key, _Function(key)).add(_parse_overload(params, result))
+        for entry, ov in STANDARD.signatures():
+            table = methods if entry.member else functions
+            table.setdefault(entry.name, _Function(entry.name)).add(_parse_overload(list(ov.params), ov.result))
         _STANDARD = functions, methods
     return _STANDARD
 
 
 _STANDARD: tuple[dict[str, _Function], dict[str, _Function]] | None = None
+VARIADIC_NUMERIC = frozenset(e.name for e in STANDARD.entries() if e.function.variadic_numeric)
 
 
 def _copy_table(table: dict[str, _Function]) -> dict[str, _Function]:
@@ -131,9 +133,6 @@ class Declarations:
                     table[fn.name].add(_parse_overload(list(ov.params), ov.result))
         else:
             self.functions, self.methods = std_functions, std_methods
-        # Names the runtime knows but this table does not type: called with dyn results.
-        self.untyped_functions = frozenset(k for k in env.functions if k not in self.functions)
-        self.untyped_methods = frozenset(k for k in env.methods if k not in self.methods)
         container = env.container
         prefixes = [""]
         if container:
@@ -142,7 +141,7 @@ class Declarations:
         self.prefixes = prefixes
 
     def has_function(self, name: str) -> bool:
-        return name in self.functions or name in self.untyped_functions
+        return name in self.functions
 
 
 def declarations(env: Any) -> Declarations:
@@ -417,8 +416,6 @@ class _Checker:
         decls = self.decls
         fn = (decls.methods if member else decls.functions).get(name)
         if fn is None:
-            if name in (decls.untyped_methods if member else decls.untyped_functions):
-                return DYN
             return self.error(f"undeclared reference to {'method' if member else 'function'} '{name}'", node.pos)
         if not member and name in VARIADIC_NUMERIC and fn.name == name:
             return self.variadic_numeric(name, types, node)

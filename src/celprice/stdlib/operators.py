@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import product
 from typing import Any
 
 from ..errors import CELEvaluationError, CELLimitError
 from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, UInt
+from ..registry import Cost, standard
+from ..work import membership
 from .base import excerpt, no_overload
 from .time import add as time_add
 from .time import sub as time_sub
@@ -35,7 +38,7 @@ __all__ = [
     "map_get",
     "map_has",
     "contains",
-    "FUNCTIONS",
+    "DECLS",
 ]
 
 _NUMERIC = (int, UInt, float)
@@ -242,6 +245,10 @@ class _Equality:
             return _num_cmp(left, right) == 0
         if tl is bool or tr is bool or left is None or right is None:
             return False
+        if tl is Optional:
+            if tr is not Optional or left.has_value() != right.has_value():
+                return False
+            return not left.has_value() or self.equal(left.value(), right.value())
         is_list = isinstance(left, _LIST)
         if not is_list and not isinstance(left, Mapping):
             return tl is tr and bool(left == right)
@@ -281,9 +288,6 @@ def ne(left: Any, right: Any, budget: Any = None) -> bool:
     if type(left) is type(right) and type(left) in _SIMPLE_EQ:
         return left != right
     return not cel_equal(left, right, budget)
-
-
-eq.takes_budget = ne.takes_budget = True  # type: ignore[attr-defined]
 
 
 # --- ordering --------------------------------------------------------------------
@@ -488,29 +492,50 @@ def contains(item: Any, container: Any, budget: Any = None) -> bool:
     no_overload("@in", item, container)
 
 
-contains.takes_budget = True  # type: ignore[attr-defined]
-
-
 def _in_list(item: Any, container: Any, budget: Any) -> bool:
     walk = _Equality(budget)  # one memo for every element: they may share parts
     return any(walk.equal(item, x) for x in container)
 
 
-FUNCTIONS = {
-    "_+_": add,
-    "_-_": sub,
-    "_*_": mul,
-    "_/_": div,
-    "_%_": mod,
-    "-_": neg,
-    "!_": logical_not,
-    "_==_": eq,
-    "_!=_": ne,
-    "_<_": lt,
-    "_<=_": le,
-    "_>_": gt,
-    "_>=_": ge,
-    "_[_]": index,
-    "@in": contains,
-}
-METHODS: dict = {}
+_N = ("int", "uint", "double")
+
+
+def _each(types: tuple[str, ...], arity: int, result: str | None = None) -> list[str]:
+    """`"int, int -> int"` for each type: the signature of a same-typed operator."""
+    return [f"{', '.join([t] * arity)} -> {result or t}" for t in types]
+
+
+_MIXED = [(a, b) for a, b in product(_N, _N) if a != b]
+_ARITH = dict(cost=Cost.CONSTANT, specialised=True)
+_ORDER = [f"{a}, {b} -> bool" for a, b in product(_N, _N)] + _each(
+    ("string", "bytes", "bool", "timestamp", "duration"), 2, "bool"
+)
+_EQUAL = ["A, A -> bool", *(f"{a}, {b} -> bool" for a, b in _MIXED)]
+
+DECLS = (
+    standard(
+        "_+_", add,
+        *_each((*_N, "string", "bytes", "list(A)", "duration"), 2),
+        "timestamp, duration -> timestamp", "duration, timestamp -> timestamp",
+        cost=Cost.BUILDS, specialised=True,
+    ),
+    standard(
+        "_-_", sub, *_each((*_N, "duration"), 2),
+        "timestamp, timestamp -> duration", "timestamp, duration -> timestamp", **_ARITH,
+    ),
+    standard("_*_", mul, *_each(_N, 2), **_ARITH),
+    standard("_/_", div, *_each(_N, 2), **_ARITH),
+    standard("_%_", mod, *_each(("int", "uint"), 2)),
+    standard("-_", neg, *_each(("int", "double", "duration"), 1)),
+    standard("!_", logical_not, "bool -> bool"),
+    standard("_==_", eq, *_EQUAL, cost=Cost.WALKS, specialised=True),
+    standard("_!=_", ne, *_EQUAL, cost=Cost.WALKS, specialised=True),
+    *(standard(name, fn, *_ORDER, specialised=True) for name, fn in (("_<_", lt), ("_<=_", le), ("_>_", gt), ("_>=_", ge))),
+    standard("_[_]", index, "list(A), int -> A", "map(K, V), K -> V"),
+    standard(
+        "@in", contains,
+        "A, list(A) -> bool", "K, map(K, V) -> bool",
+        *(f"{a}, list({b}) -> bool" for a, b in _MIXED), *(f"{a}, map({b}, V) -> bool" for a, b in _MIXED),
+        cost=Cost.WALKS, precheck=membership,
+    ),
+)
