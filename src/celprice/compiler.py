@@ -11,25 +11,28 @@ the caller's names; that copy also carries the evaluation budget under
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
-from . import ast
-from .env import Environment
-from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError
-from .parser import Int64Boundary
+from . import ast, names
+from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
 from .budget import CTX, Budget
+from .comprehensions import compile_comprehension
+from .env import Environment
+from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError, located
 from .limits import check_size
+from .plan import Const as _Const
+from .plan import FieldRead, IndexRead, Read
+from .plan import code as _code
 from .registry import Cost, Entry, Overrides, specialisable
 from .specialize import binary
 from .stdlib import STANDARD
-from .stdlib.strings import compiled_matcher
-from .work import REGEX_COMPILE_COST, receiver_scan
 from .stdlib import operators as ops
-from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
+from .stdlib.strings import compiled_matcher
+from .values import INT64_MAX, INT64_MIN, TYPES, Optional, UInt, type_name
+from .work import REGEX_COMPILE_COST, receiver_scan
 
-__all__ = ["compile_ast", "Compiled", "adapt", "estimate_cost"]
+__all__ = ["compile_ast", "Compiled", "estimate_cost"]
 
 Code = Callable[[Any], Any]
 _MISSING = object()
@@ -40,105 +43,8 @@ BUILDERS = STANDARD.names_costing(Cost.BUILDS)
 _INPUT_SIZED = STANDARD.names_costing(Cost.SCANS, Cost.WALKS) - {"matches"}
 
 
-def _raise_error_value(v: ErrorValue) -> Any:
-    e = v.error
-    raise type(e)(e.message)
-
-
-def _check_int(v: int) -> int:
-    if INT64_MIN <= v <= INT64_MAX:
-        return v
-    shown = str(v) if v.bit_length() < 256 else f"of {v.bit_length()} bits"
-    raise CELEvaluationError(f"integer {shown} is out of the int64 range")
-
-
-_ADAPT: dict[type, Callable[[Any], Any]] = {
-    int: _check_int,
-    datetime: Timestamp.from_datetime,
-    timedelta: Duration.from_timedelta,
-    ErrorValue: _raise_error_value,
-    bytearray: bytes,
-}
-
-
-def adapt(v: Any) -> Any:
-    """A value read from the caller's data, as a CEL value (or the error it stands for)."""
-    f = _ADAPT.get(type(v))
-    return v if f is None else f(v)
-
-
-class _Const:
-    """A compile-time constant (kept apart from closures for folding)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-def _code(c: Any) -> Code:
-    if type(c) is _Const:
-        value = c.value
-        return lambda a: value
-    return c
-
-
 def _undeclared(name: str, container: str) -> CELEvaluationError:
-    where = f" (in container '{container}')" if container else ""
-    return CELEvaluationError(f"undeclared reference to '{name}'{where}")
-
-
-def _no_such_field(value: Any, field: str) -> CELEvaluationError:
-    from .values import type_name
-
-    return CELEvaluationError(f"type '{type_name(value)}' does not support field selection (field '{field}')")
-
-
-def select_value(v: Any, field: str) -> Any:
-    """`v.field` on a CEL value (maps and optionals; messages do not exist here)."""
-    if type(v) is dict:
-        try:
-            r = v[field]
-        except KeyError:
-            raise CELEvaluationError(f"no such key: '{field}'") from None
-    elif isinstance(v, Mapping):
-        r = ops.map_get(v, field)
-    elif type(v) is Optional:
-        return select_optional(v, field)
-    else:
-        raise _no_such_field(v, field)
-    f = _ADAPT.get(type(r))
-    return r if f is None else f(r)
-
-
-def select_optional(v: Any, field: str) -> Optional:
-    """`v.?field`: optional.none() when the key is absent."""
-    if type(v) is Optional:
-        if not v.has_value():
-            return v
-        v = v.value()
-    if isinstance(v, Mapping):
-        found, r = ops._lookup(v, field)
-        return Optional.of(adapt(r)) if found else Optional.none()
-    raise _no_such_field(v, field)
-
-
-def has_field(v: Any, field: str) -> bool:
-    if type(v) is dict:
-        return field in v
-    if type(v) is Optional:
-        if not v.has_value():
-            return False
-        v = v.value()
-    if isinstance(v, Mapping):
-        return ops.map_has(v, field)
-    raise _no_such_field(v, field)
-
-
-def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
-    if e.offset is None:
-        e.offset = pos
-    return e
+    return CELEvaluationError(names.undeclared(name, container))
 
 
 def _copy(e: CELEvaluationError) -> CELEvaluationError:
@@ -158,12 +64,11 @@ def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
 class Compiled:
     """The result of compiling an AST: the root closure and what evaluation needs."""
 
-    __slots__ = ("root", "needs_scope", "constant")
+    __slots__ = ("root", "needs_scope")
 
-    def __init__(self, root: Code, needs_scope: bool, constant: Any = _MISSING) -> None:
+    def __init__(self, root: Code, needs_scope: bool) -> None:
         self.root = root
         self.needs_scope = needs_scope
-        self.constant = constant
 
 
 def compile_ast(node: ast.Node, env: Environment, source: str) -> Compiled:
@@ -172,8 +77,8 @@ def compile_ast(node: ast.Node, env: Environment, source: str) -> Compiled:
     if c.errors:
         raise CELCheckError(c.errors)
     if type(result) is _Const:
-        return Compiled(_code(result), False, result.value)
-    return Compiled(result, c.needs_scope)
+        return Compiled(_code(result), False)
+    return Compiled(_code(result), c.needs_scope)
 
 
 class _Compiler:
@@ -184,12 +89,7 @@ class _Compiler:
         self.static = env.declares_variables
         self.needs_scope = False
         self.errors: list[CELSyntaxError] = []
-        container = env.container
-        prefixes = [""]
-        if container:
-            parts = container.split(".")
-            prefixes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
-        self.prefixes = prefixes
+        self.prefixes = names.prefixes(env.container)
 
     def error(self, message: str, pos: int) -> _Const:
         self.errors.append(CELSyntaxError(message, source=self.source, offset=pos))
@@ -218,9 +118,6 @@ class _Compiler:
     def c_Literal(self, node: ast.Literal, scope: frozenset) -> Any:
         return _Const(node.value)
 
-    def c_Int64Boundary(self, node: ast.Literal, scope: frozenset) -> Any:
-        return self.error(f"Syntax error: invalid int literal '{node.value}'", node.pos)
-
     def c_Ident(self, node: ast.Ident, scope: frozenset) -> Any:
         return self.resolve(node, [], scope)
 
@@ -236,20 +133,17 @@ class _Compiler:
         if not root.absolute and root.name in scope:
             return self.selects(self.local(root.name, pos), fields)
         prefixes = [""] if root.absolute else self.prefixes
-        candidates = []  # (variable name, remaining fields), longest name first
-        for n in range(len(parts), 0, -1):
-            for prefix in prefixes:
-                candidates.append((prefix + ".".join(parts[:n]), fields[n - 1 :]))
+        # (variable name, remaining fields), longest name first
+        candidates = [(name, fields[n - 1 :]) for name, n in names.candidates(parts, prefixes)]
         if self.static:
-            for name, rest in candidates:
-                if name in self.env.variables:
-                    return self.selects(self.variable(name, pos), rest)
-        for name, rest in candidates:
-            if name in TYPES:
-                return self.selects(_Const(TYPES[name]), rest)
+            found = names.first_match(parts, prefixes, self.env.variables.__contains__)
+            if found is not None:
+                return self.selects(self.variable(found[0], pos), fields[found[1] - 1 :])
+        found = names.first_match(parts, prefixes, TYPES.__contains__)
+        if found is not None:
+            return self.selects(_Const(TYPES[found[0]]), fields[found[1] - 1 :])
         if self.static:
-            where = f" (in container '{self.env.container}')" if self.env.container else ""
-            return self.error(f"undeclared reference to '{'.'.join(parts)}'{where}", pos)
+            return self.error(names.undeclared(".".join(parts), self.env.container), pos)
         if len(candidates) == 1:
             return self.variable(root.name, pos)
         general = self.dynamic_lookup(candidates, root.name, pos)
@@ -278,18 +172,17 @@ class _Compiler:
 
         return lookup_many
 
-    def local(self, name: str, pos: int) -> Code:
+    def local(self, name: str, pos: int) -> Read:
         key = "@" + name
 
         def read_local(a: Any) -> Any:
             return a[key]
 
-        read_local.read_key = (key, None, pos)  # type: ignore[attr-defined]
-        return read_local
+        return Read(read_local, key, None, pos)
 
-    def variable(self, name: str, pos: int) -> Code:
-        missing = _located(_undeclared(name, self.env.container), pos)
-        adapt_get = _ADAPT.get
+    def variable(self, name: str, pos: int) -> Read:
+        missing = located(_undeclared(name, self.env.container), pos)
+        adapt_get = ADAPT.get
 
         def read(a: Any) -> Any:
             try:
@@ -305,10 +198,9 @@ class _Compiler:
                 return f(v)
             except CELEvaluationError as e:
                 # An out-of-range int, or an ErrorValue standing for a failed input.
-                raise _located(e, pos)
+                raise located(e, pos)
 
-        read.read_key = (name, missing, pos)  # type: ignore[attr-defined]
-        return read
+        return Read(read, name, missing, pos)
 
     def dynamic_lookup(self, candidates: list, first: str, pos: int) -> Code:
         """Resolution at run time, for environments that declare no variables."""
@@ -323,9 +215,9 @@ class _Compiler:
                         try:
                             v = select_value(v, field)
                         except CELEvaluationError as e:
-                            raise _located(e, fpos)
+                            raise located(e, fpos)
                     return v
-            raise _located(_undeclared(first, container), pos)
+            raise located(_undeclared(first, container), pos)
 
         return lookup
 
@@ -338,61 +230,48 @@ class _Compiler:
         if type(operand) is _Const:
             fn = self.select(_code(operand), field, pos)
             return self.fold(fn, [operand])
-        adapt_get = _ADAPT.get
+        adapt_get = ADAPT.get
         no_key = f"no such key: '{field}'"
-        read_key = getattr(operand, "read_key", None)
-        if read_key is not None:
-            # `x.f` on a variable or local: read the name here, saving a call.
-            key, missing, name_pos = read_key
+        # `x.f` on a variable or local reads the name itself, saving a call.
+        by_key = type(operand) is Read
+        if by_key:
+            key, missing, name_pos = operand.key, operand.missing, operand.pos
+        inner = _code(operand)
 
-            def sel_name(a: Any) -> Any:
+        def sel(a: Any) -> Any:
+            if by_key:
                 try:
                     v = a[key]
                 except KeyError:
                     raise _copy(missing) from None
-                if type(v) is dict:
-                    try:
-                        r = v[field]
-                    except KeyError:
-                        raise _located(CELEvaluationError(no_key), pos) from None
-                    if type(r) is int and INT64_MIN <= r <= INT64_MAX:
-                        return r
-                    f = adapt_get(type(r))
-                    return r if f is None else f(r)
-                try:
-                    v = adapt(v)
-                except CELEvaluationError as e:
-                    raise _located(e, name_pos)
-                try:
-                    return select_value(v, field)
-                except CELEvaluationError as e:
-                    raise _located(e, pos)
-
-            sel_name.fused_select = (key, missing, field, pos)  # type: ignore[attr-defined]
-            return sel_name
-
-        def sel(a: Any) -> Any:
-            v = operand(a)
+            else:
+                v = inner(a)
             if type(v) is dict:
                 try:
                     r = v[field]
                 except KeyError:
-                    raise _located(CELEvaluationError(no_key), pos) from None
+                    raise located(CELEvaluationError(no_key), pos) from None
                 if type(r) is int and INT64_MIN <= r <= INT64_MAX:
                     return r
                 f = adapt_get(type(r))
                 return r if f is None else f(r)
+            if by_key:
+                try:
+                    v = adapt(v)
+                except CELEvaluationError as e:
+                    raise located(e, name_pos)
             try:
                 return select_value(v, field)
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
 
-        index_of = getattr(operand, "index_of", None)
-        if index_of is None:
+        if by_key:
+            return FieldRead(sel, key, missing, field, pos)
+        if type(operand) is not IndexRead:
             return sel
         # `items[0].field`: walk the whole path in one closure when it is all
         # lists and dicts; anything else takes the step-by-step route.
-        key, kv = index_of
+        key, kv = operand.key, operand.index
         absent = object()
 
         def sel_index_field(a: Any) -> Any:
@@ -430,7 +309,7 @@ class _Compiler:
             try:
                 return select_optional(inner(a), field)
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
 
         return self.fold(opt_select, [operand])
 
@@ -445,11 +324,11 @@ class _Compiler:
                 try:
                     return ops.optional_index(o(a), k(a))
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
 
             return self.fold(opt_index, [operand, key])
         index = ops.index
-        adapt_get = _ADAPT.get
+        adapt_get = ADAPT.get
         if type(key) is _Const and type(key.value) is int:
             kv = key.value
 
@@ -461,22 +340,21 @@ class _Compiler:
                     try:
                         r = index(v, kv)
                     except CELEvaluationError as e:
-                        raise _located(e, pos)
+                        raise located(e, pos)
                 if type(r) is int and INT64_MIN <= r <= INT64_MAX:
                     return r
                 f = adapt_get(type(r))
                 return r if f is None else f(r)
 
-            read_key = getattr(o, "read_key", None)
-            if read_key is not None:
-                idx_const.index_of = (read_key[0], kv)  # type: ignore[attr-defined]
+            if type(operand) is Read:
+                return IndexRead(idx_const, operand.key, kv)
             return self.fold(idx_const, [operand, key])
 
         def idx(a: Any) -> Any:
             try:
                 r = index(o(a), k(a))
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
             if type(r) is int and INT64_MIN <= r <= INT64_MAX:
                 return r
             f = adapt_get(type(r))
@@ -492,7 +370,7 @@ class _Compiler:
             try:
                 return has_field(o(a), field)
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
 
         return self.fold(has, [operand])
 
@@ -515,9 +393,7 @@ class _Compiler:
         go_on = not stop
 
         def bad_operand(v: Any) -> CELEvaluationError:
-            from .values import type_name
-
-            return _located(
+            return located(
                 CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(v)})'"), pos
             )
 
@@ -568,9 +444,7 @@ class _Compiler:
                 return tf(a)
             if c is False:
                 return of(a)
-            from .values import type_name
-
-            raise _located(
+            raise located(
                 CELEvaluationError(f"found no matching overload for '_?_:_' applied to '({type_name(c)}, ...)'"), pos
             )
 
@@ -582,54 +456,33 @@ class _Compiler:
         name = node.function
         target = node.target
         env = self.env
+        namespace = None
         if target is not None:
-            qualified = self.function_namespace(target, scope)
-            if qualified is not None:
-                for prefix in self.prefixes:
-                    entry = env.entry(prefix + qualified + "." + name, False)
-                    if entry is not None:
-                        return self.call(entry, node.args, node, scope)
-            args = (target, *node.args)
-            entry = env.entry(name, True)
-            if entry is None:
-                return self.unknown_function(name, args, node, scope, member=True)
-            return self.call(entry, args, node, scope)
-        prefixes = [""] if node.absolute else self.prefixes
-        for prefix in prefixes:
-            entry = env.entry(prefix + name, False)
-            if entry is not None:
-                return self.call(entry, node.args, node, scope)
-        return self.unknown_function(name, node.args, node, scope, member=False)
-
-    def function_namespace(self, target: ast.Node, scope: frozenset) -> str | None:
-        """`math` in `math.greatest(...)`: a qualified name that is not a variable."""
-        parts: list[str] = []
-        while type(target) is ast.Select and not target.optional:
-            parts.append(target.field)
-            target = target.operand
-        if type(target) is not ast.Ident or target.absolute:
-            return None
-        if target.name in scope:
-            return None
-        parts.append(target.name)
-        name = ".".join(reversed(parts))
-        if self.static and any(
-            (p + name) in self.env.variables or (p + target.name) in self.env.variables for p in self.prefixes
-        ):
-            return None
-        return name
+            namespace = names.function_namespace(target, scope, env.variables, self.prefixes)
+        if target is None or namespace is not None:
+            for full in names.function_candidates(name, namespace, node.absolute, self.prefixes):
+                entry = env.entry(full, False)
+                if entry is not None:
+                    return self.call(entry, node.args, node, scope)
+        if target is None:
+            return self.unknown_function(name, node.args, node, scope, member=False)
+        args = (target, *node.args)
+        entry = env.entry(name, True)
+        if entry is None:
+            return self.unknown_function(name, args, node, scope, member=True)
+        return self.call(entry, args, node, scope)
 
     def unknown_function(self, name: str, args: tuple, node: ast.Node, scope: frozenset, member: bool) -> Any:
         kind = "method" if member else "function"
         if self.static:
-            return self.error(f"undeclared reference to {kind} '{name}'", node.pos)
+            return self.error(names.undeclared(name, "", kind), node.pos)
         codes = [self.code(a, scope) for a in args]
         pos = node.pos
 
         def unknown(a: Any) -> Any:
             for c in codes:
                 c(a)
-            raise _located(CELEvaluationError(f"unbound {kind} '{name}'"), pos)
+            raise located(CELEvaluationError(f"unbound {kind} '{name}'"), pos)
 
         return unknown
 
@@ -656,9 +509,10 @@ class _Compiler:
             const = type(right) is _Const
             sized = self.size_check() if fn.cost is Cost.BUILDS else None
             slow = entry.impl if over is None else self.with_overrides(over, entry.impl, fn.cost is Cost.WALKS)
+            left = parts[0]
             code = binary(
                 name, slow, codes[0], None if const else codes[1], right.value if const else None, pos, sized,
-                fn.cost is Cost.WALKS, self.limits,
+                fn.cost is Cost.WALKS, self.limits, left if type(left) is FieldRead else None,
             )
             return self.fold(code, parts) if foldable else code
         impl, precheck = entry.impl, fn.precheck
@@ -703,7 +557,7 @@ class _Compiler:
                 try:
                     return impl()
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         elif n == 1:
@@ -713,7 +567,7 @@ class _Compiler:
                 try:
                     return impl(a0(a))
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         elif n == 2:
@@ -723,7 +577,7 @@ class _Compiler:
                 try:
                     return impl(a0(a), a1(a))
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         else:
@@ -731,7 +585,7 @@ class _Compiler:
                 try:
                     return impl(*[c(a) for c in codes])
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         return fn
@@ -772,7 +626,7 @@ class _Compiler:
                         ctx.charge(n)
                 return v
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
             except Exception as e:
                 raise _wrap_exception(name, e, pos) from None
 
@@ -787,7 +641,7 @@ class _Compiler:
             try:
                 n = check_size(v, limits)
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
             # Constant folding runs without a budget; nothing to charge then.
             ctx = a.get(CTX)
             if ctx is not None and n:
@@ -826,7 +680,7 @@ class _Compiler:
                     v = c(a)
                     if opt:
                         if type(v) is not Optional:
-                            raise _located(CELEvaluationError("optional list element must be an optional value"), pos)
+                            raise located(CELEvaluationError("optional list element must be an optional value"), pos)
                         if v.has_value():
                             out.append(v.value())
                     else:
@@ -848,11 +702,11 @@ class _Compiler:
                 v = vf(a)
                 if opt:
                     if type(v) is not Optional:
-                        raise _located(CELEvaluationError("optional map entry must be an optional value"), kpos)
+                        raise located(CELEvaluationError("optional map entry must be an optional value"), kpos)
                     if not v.has_value():
                         continue
                     v = v.value()
-                out = _map_insert(out, k, v, kpos)
+                out = map_insert(out, k, v, kpos)
             return out
 
         return build
@@ -865,7 +719,7 @@ class _Compiler:
             return self.error(f"undeclared reference to message type '{name}'", pos)
 
         def struct(a: Any) -> Any:
-            raise _located(CELEvaluationError(f"unknown message type '{name}': celprice has no protobuf messages"), pos)
+            raise located(CELEvaluationError(f"unknown message type '{name}': celprice has no protobuf messages"), pos)
 
         return struct
 
@@ -891,8 +745,6 @@ class _Compiler:
         return bind
 
     def c_Comprehension(self, node: ast.Comprehension, scope: frozenset) -> Any:
-        from .comprehensions import compile_comprehension
-
         self.needs_scope = True
         inner = scope | {node.var} | ({node.var2} if node.var2 else set())
         rng = self.code(node.range, scope)
@@ -902,30 +754,6 @@ class _Compiler:
         return compile_comprehension(node, rng, pred, body, cost, self.limits)
 
 
-
-
-def _map_insert(out: Any, k: Any, v: Any, pos: int) -> Any:
-    """Add an entry to a map literal being built, with CEL's key rules."""
-    tk = type(k)
-    if tk is str:
-        if k in out:
-            raise _located(CELEvaluationError(f"Failed with repeated key: {ops._show_key(k)}"), pos)
-        out[k] = v
-        return out
-    if tk not in (int, UInt, bool):
-        from .values import type_name
-
-        raise _located(CELEvaluationError(f"unsupported key type '{type_name(k)}' in map literal"), pos)
-    if ops.map_has(out, k):
-        raise _located(CELEvaluationError(f"Failed with repeated key: {ops._show_key(k)}"), pos)
-    if type(out) is dict:
-        if k not in out:
-            out[k] = v
-            return out
-        # Python sees true == 1: only a Map keeps them apart.
-        out = Map(out)
-    out._set(k, v)
-    return out
 
 
 def count_nodes(node: ast.Node | None) -> int:
@@ -964,7 +792,7 @@ def estimate_cost(node: ast.Node) -> tuple[int, int | None]:
 def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
     """(min cost, max cost, max size of the value built) of a node."""
     t = type(node)
-    if t is ast.Literal or t is Int64Boundary:
+    if t is ast.Literal:
         v = node.value
         # Only strings and bytes are sized; a number adds nothing to what `+` builds.
         size = len(v) if isinstance(v, (str, bytes)) else 0

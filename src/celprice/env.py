@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from .celtypes import Type as TypeName
 from .errors import CELError
@@ -10,7 +11,7 @@ from .limits import Limits
 from .registry import Entry, Function, Overload, Overrides, Registry, validate_type
 from .stdlib import STANDARD
 
-__all__ = ["Limits", "Overload", "Function", "Environment", "parse_type"]
+__all__ = ["Limits", "Overload", "Function", "Environment", "parse_type", "default_environment"]
 
 
 def parse_type(text: str) -> TypeName:
@@ -87,3 +88,9 @@ class Environment:
 
     def __repr__(self) -> str:
         return f"Environment(container={self.container!r}, variables={self.variables!r})"
+
+
+@lru_cache(maxsize=1)
+def default_environment() -> Environment:
+    """The environment of `compile(source)` without one: standard CEL, no declarations."""
+    return Environment()

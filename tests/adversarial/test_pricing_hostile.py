@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 
+from celprice.pricing import RequestError, evaluate_pricing
+
 from ._support import Hang, cpu_deadline, memory_cap
 
-pricing = pytest.importorskip("celprice.pricing")
-evaluate_pricing = getattr(pricing, "evaluate_pricing", None)
-RequestError = getattr(pricing, "RequestError", None)
-if evaluate_pricing is None or RequestError is None:  # pragma: no cover - until the module lands
-    pytest.skip("celprice.pricing.evaluate_pricing not available yet", allow_module_level=True)
 
 pytestmark = pytest.mark.timeout(60)
 

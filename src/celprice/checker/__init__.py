@@ -11,6 +11,8 @@ representation in `types.py`.
 """
 from __future__ import annotations
 
+from ..env import default_environment
+from ..parser import parse
 from .checker import CheckResult, Declarations, check, declarations
 from ..celtypes import format_type, parse_type
 
@@ -19,9 +21,6 @@ __all__ = ["CheckResult", "Declarations", "check", "declarations", "format_type"
 
 def check_source(source: str, env: object = None) -> CheckResult:
     """Parse and check `source` (in `env`, default: the standard environment)."""
-    from ..parser import parse
-    from ..program import default_environment
-
     if env is None:
         env = default_environment()
     limits = env.limits  # type: ignore[attr-defined]

@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import ast
+from .. import ast, names
 from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
-from ..parser import Int64Boundary
 from ..values import TYPES, type_name
 from ..stdlib import STANDARD
 from ..celtypes import (
@@ -133,12 +132,7 @@ class Declarations:
                     table[fn.name].add(_parse_overload(list(ov.params), ov.result))
         else:
             self.functions, self.methods = std_functions, std_methods
-        container = env.container
-        prefixes = [""]
-        if container:
-            parts = container.split(".")
-            prefixes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
-        self.prefixes = prefixes
+        self.prefixes = names.prefixes(env.container)
 
     def has_function(self, name: str) -> bool:
         return name in self.functions
@@ -234,9 +228,6 @@ class _Checker:
     def v_Literal(self, node: ast.Literal, scope: dict) -> Type:
         return type_name(node.value)
 
-    def v_Int64Boundary(self, node: ast.Literal, scope: dict) -> Type:
-        return self.error(f"Syntax error: invalid int literal '{node.value}'", node.pos)
-
     def v_Ident(self, node: ast.Ident, scope: dict) -> Type:
         return self.resolve_name(node, [], scope)
 
@@ -247,21 +238,15 @@ class _Checker:
             self.types[id(root)] = t
             return self.selects(t, chain)
         parts = [root.name, *(s.field for s in chain)]
-        prefixes = [""] if root.absolute else self.decls.prefixes
+        scopes = [""] if root.absolute else self.decls.prefixes
         variables = self.decls.variables
-        for n in range(len(parts), 0, -1):
-            for prefix in prefixes:
-                name = prefix + ".".join(parts[:n])
-                if name in variables:
-                    return self.named(variables[name], root, chain, n)
-        for n in range(len(parts), 0, -1):
-            for prefix in prefixes:
-                name = prefix + ".".join(parts[:n])
-                if name in _TYPE_VALUES:
-                    return self.named(_TYPE_VALUES[name], root, chain, n)
-        container = self.decls.container
-        where = f" (in container '{container}')" if container else ""
-        return self.error(f"undeclared reference to '{'.'.join(parts)}'{where}", root.pos)
+        found = names.first_match(parts, scopes, variables.__contains__)
+        if found is not None:
+            return self.named(variables[found[0]], root, chain, found[1])
+        found = names.first_match(parts, scopes, _TYPE_VALUES.__contains__)
+        if found is not None:
+            return self.named(_TYPE_VALUES[found[0]], root, chain, found[1])
+        return self.error(names.undeclared(".".join(parts), self.decls.container), root.pos)
 
     def named(self, t: Type, root: ast.Ident, chain: list[ast.Select], n: int) -> Type:
         self.types[id(root)] = t
@@ -380,43 +365,26 @@ class _Checker:
         name = node.function
         target = node.target
         decls = self.decls
+        namespace = None
         if target is not None:
-            qualified = self.function_namespace(target, scope)
-            if qualified is not None:
-                for prefix in decls.prefixes:
-                    full = prefix + qualified + "." + name
-                    if decls.has_function(full):
-                        return self.call(full, node.args, node, scope, member=False)
+            namespace = names.function_namespace(target, scope, decls.variables, decls.prefixes)
+            if namespace is None:
+                return self.call(name, (target, *node.args), node, scope, member=True)
+        for full in names.function_candidates(name, namespace, node.absolute, decls.prefixes):
+            if decls.has_function(full):
+                return self.call(full, node.args, node, scope, member=False)
+        if target is not None:
             return self.call(name, (target, *node.args), node, scope, member=True)
-        prefixes = [""] if node.absolute else decls.prefixes
-        for prefix in prefixes:
-            if decls.has_function(prefix + name):
-                return self.call(prefix + name, node.args, node, scope, member=False)
         for a in node.args:
             self.visit(a, scope)
-        return self.error(f"undeclared reference to function '{name}'", node.pos)
-
-    def function_namespace(self, target: ast.Node, scope: dict) -> str | None:
-        """`math` in `math.greatest(...)`: a qualified name that is not a variable."""
-        parts: list[str] = []
-        while type(target) is ast.Select and not target.optional:
-            parts.append(target.field)
-            target = target.operand
-        if type(target) is not ast.Ident or target.absolute or target.name in scope:
-            return None
-        parts.append(target.name)
-        name = ".".join(reversed(parts))
-        variables = self.decls.variables
-        if any((p + name) in variables or (p + target.name) in variables for p in self.decls.prefixes):
-            return None
-        return name
+        return self.error(names.undeclared(name, "", "function"), node.pos)
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
         types = [self.visit(a, scope) for a in args]
         decls = self.decls
         fn = (decls.methods if member else decls.functions).get(name)
         if fn is None:
-            return self.error(f"undeclared reference to {'method' if member else 'function'} '{name}'", node.pos)
+            return self.error(names.undeclared(name, "", "method" if member else "function"), node.pos)
         if not member and name in VARIADIC_NUMERIC and fn.name == name:
             return self.variadic_numeric(name, types, node)
         return self.overload(fn, types, node, member)
@@ -639,7 +607,6 @@ class _Checker:
 
 _DISPATCH: dict[type, Any] = {
     ast.Literal: _Checker.v_Literal,
-    Int64Boundary: _Checker.v_Int64Boundary,
     ast.Ident: _Checker.v_Ident,
     ast.Select: _Checker.v_Select,
     ast.Index: _Checker.v_Index,

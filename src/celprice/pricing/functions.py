@@ -12,12 +12,11 @@ from collections.abc import Callable, Mapping
 from itertools import product
 from typing import Any, NoReturn
 
-from ..compiler import adapt
+from ..access import adapt, lookup
 from ..env import Function, Overload
 from ..errors import CELEvaluationError
 from ..stdlib import math as cel_math
-from ..stdlib.operators import _lookup
-from ..values import INT64_MAX, INT64_MIN, UInt, type_name
+from ..values import INT64_MAX, INT64_MIN, UInt, check_int64, num_cmp, type_name
 from .money import format_dollars, round_half_away, show
 
 __all__ = ["HELPERS", "HELPER_NAMES"]
@@ -56,12 +55,6 @@ def _whole(fn: str, i: int, key: str, v: Any) -> int:
     return n
 
 
-def _int64(fn: str, total: int) -> int:
-    if total > INT64_MAX:
-        _fail(f"{fn}: int64 overflow")
-    return total
-
-
 def image_count(items: Any) -> int:
     total = 0
     for i in range(len(items)):
@@ -70,7 +63,7 @@ def image_count(items: Any) -> int:
             count = item.get("count")
             # A missing or null count is one image.
             total += 1 if count is None else _whole("image_count", i, "count", count)
-    return _int64("image_count", total)
+    return check_int64(total, "image_count")
 
 
 def text_tokens(items: Any) -> int:
@@ -81,7 +74,7 @@ def text_tokens(items: Any) -> int:
             tokens = item.get("tokens")
             if tokens is not None:
                 total += _whole("text_tokens", i, "tokens", tokens)
-    return _int64("text_tokens", total)
+    return check_int64(total, "text_tokens")
 
 
 def _seconds(fn: str, kind: str) -> Callable[[Any], float]:
@@ -128,7 +121,7 @@ def _get(fn: str, m: Any, key: Any, default: Any) -> Any:
         return default
     if type(key) not in _KEY_TYPES:
         _fail(f"{fn}: unsupported key type {type_name(key)}")
-    found, value = _lookup(m, key)
+    found, value = lookup(m, key)
     if not found or value is None:
         return default
     return adapt(value)
@@ -141,7 +134,7 @@ def get(m: Any, key: Any, default: Any) -> Any:
 def get_extra(item: Any, key: Any, default: Any) -> Any:
     if item is None:
         return default
-    found, extra = _lookup(item, "extra")
+    found, extra = lookup(item, "extra")
     if not found or extra is None:
         return default
     if not isinstance(extra, Mapping):
@@ -157,9 +150,7 @@ def sum_(values: Any) -> Any:
     if all(type(v) is int for v in values):
         total = 0
         for v in values:
-            total += v
-            if not INT64_MIN <= total <= INT64_MAX:
-                _fail("sum: int64 overflow")
+            total = check_int64(total + v, "sum")
         return total
     acc = 0.0
     for i, v in enumerate(values):
@@ -172,13 +163,11 @@ def sum_(values: Any) -> Any:
 
 def _extremum(pick_smaller: bool) -> Callable[[Any, Any], Any]:
     def extremum(a: Any, b: Any) -> Any:
-        if type(a) is not int or type(b) is not int:
-            a, b = float(a), float(b)
-            if a != a or b != b:
-                return math.nan
-        if pick_smaller:
-            return b if b < a else a
-        return b if b > a else a
+        c = num_cmp(a, b)
+        if c is None:
+            return math.nan
+        picked = b if (c > 0 if pick_smaller else c < 0) else a
+        return picked if type(a) is int and type(b) is int else float(picked)
 
     return extremum
 
@@ -194,10 +183,7 @@ def megapixels(w: Any, h: Any) -> float:
 
 def pixels(w: Any, h: Any) -> Any:
     if type(w) is int and type(h) is int:
-        n = w * h
-        if INT64_MIN <= n <= INT64_MAX:
-            return n
-        _fail("pixels: int64 overflow")
+        return check_int64(w * h, "pixels")
     return float(w) * float(h)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from ..errors import CELEvaluationError, NoSuchOverload
-from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, UInt, type_name
+from ..errors import CELEvaluationError, NoSuchOverload, excerpt
+from ..values import check_int64 as int64
+from ..values import check_uint64 as uint64
+from ..values import type_name
 
 __all__ = ["no_overload", "int64", "uint64", "fail", "excerpt"]
 
@@ -23,25 +25,3 @@ def no_overload(name: str, *args: Any) -> NoReturn:
 
 def fail(message: str) -> NoReturn:
     raise CELEvaluationError(message)
-
-
-def int64(value: int) -> int:
-    """`value` when it fits int64, else the CEL overflow error."""
-    if INT64_MIN <= value <= INT64_MAX:
-        return value
-    raise CELEvaluationError("int64 overflow")
-
-
-def uint64(value: int) -> UInt:
-    if 0 <= value <= UINT64_MAX:
-        return UInt(value)
-    raise CELEvaluationError("uint64 overflow")
-
-
-def excerpt(value: object, limit: int = 64) -> str:
-    """A value quoted in an error message, cut short: the value may be a
-    megabyte of untrusted input, and messages end up in responses and logs."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text)} characters)"

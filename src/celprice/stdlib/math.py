@@ -8,7 +8,7 @@ from __future__ import annotations
 import math as _m
 from typing import Any, Callable
 
-from ..values import UINT64_MAX, UInt
+from ..values import UINT64_MAX, UInt, num_cmp
 from ..registry import Cost, standard
 from ..work import extremum
 from .base import fail, int64, no_overload
@@ -48,18 +48,6 @@ def _is_number(value: Any) -> bool:
     return t is int or t is UInt or t is float
 
 
-def _less(a: Any, b: Any) -> bool:
-    """CEL ordering across int, uint and double (both already known numeric).
-
-    int against uint is exact; anything involving a double is compared in
-    double precision, which is what the reference implementation (and the
-    `comparisons` conformance data near 2**63) expects.
-    """
-    if type(a) is float or type(b) is float:
-        return float(a) < float(b)
-    return int(a) < int(b)
-
-
 def _extremum(name: str, args: tuple[Any, ...], want_greater: bool) -> Any:
     if not args:
         fail(f"{name}() requires at least one argument")
@@ -81,7 +69,7 @@ def _extremum(name: str, args: tuple[Any, ...], want_greater: bool) -> Any:
     for item in items[1:]:
         # Strict comparison: on ties (1 vs 1.0 vs 1u) the first argument wins,
         # keeping its CEL type.
-        if _less(best, item) if want_greater else _less(item, best):
+        if num_cmp(best, item) == -1 if want_greater else num_cmp(item, best) == -1:
             best = item
     return best
 

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from itertools import product
 from typing import Any
 
+from ..access import lookup, map_get, map_has
 from ..errors import CELEvaluationError, CELLimitError
-from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, UInt
+from ..values import INT64_MAX, INT64_MIN, Duration, Optional, Timestamp, UInt, num_cmp
 from ..registry import Cost, standard
 from ..work import membership
-from .base import excerpt, no_overload
+from .base import excerpt, int64, no_overload, uint64
 from .time import add as time_add
 from .time import sub as time_sub
 
@@ -35,23 +36,12 @@ __all__ = [
     "gt",
     "ge",
     "index",
-    "map_get",
-    "map_has",
     "contains",
     "DECLS",
 ]
 
 _NUMERIC = (int, UInt, float)
 _LIST = (list, tuple)
-_OVERFLOW = "int64 overflow"
-
-
-def _overflow() -> CELEvaluationError:
-    return CELEvaluationError("return error for overflow: int64 overflow")
-
-
-def _uoverflow() -> CELEvaluationError:
-    return CELEvaluationError("return error for overflow: uint64 overflow")
 
 
 # --- arithmetic ------------------------------------------------------------------
@@ -61,17 +51,11 @@ def add(left: Any, right: Any) -> Any:
     t = type(left)
     if t is type(right):
         if t is int:
-            v = left + right
-            if INT64_MIN <= v <= INT64_MAX:
-                return v
-            raise _overflow()
+            return int64(left + right)
         if t is float or t is str or t is bytes:
             return left + right
         if t is UInt:
-            v = int.__add__(left, right)
-            if v <= UINT64_MAX:
-                return UInt(v)
-            raise _uoverflow()
+            return uint64(int.__add__(left, right))
         if t is list or t is tuple:
             return [*left, *right]
     if isinstance(left, _LIST) and isinstance(right, _LIST):
@@ -87,17 +71,11 @@ def sub(left: Any, right: Any) -> Any:
     t = type(left)
     if t is type(right):
         if t is int:
-            v = left - right
-            if INT64_MIN <= v <= INT64_MAX:
-                return v
-            raise _overflow()
+            return int64(left - right)
         if t is float:
             return left - right
         if t is UInt:
-            v = int.__sub__(left, right)
-            if v >= 0:
-                return UInt(v)
-            raise _uoverflow()
+            return uint64(int.__sub__(left, right))
     if t in (Timestamp, Duration):
         v = time_sub(left, right)
         if v is not NotImplemented:
@@ -109,17 +87,11 @@ def mul(left: Any, right: Any) -> Any:
     t = type(left)
     if t is type(right):
         if t is int:
-            v = left * right
-            if INT64_MIN <= v <= INT64_MAX:
-                return v
-            raise _overflow()
+            return int64(left * right)
         if t is float:
             return left * right
         if t is UInt:
-            v = int.__mul__(left, right)
-            if v <= UINT64_MAX:
-                return UInt(v)
-            raise _uoverflow()
+            return uint64(int.__mul__(left, right))
     no_overload("_*_", left, right)
 
 
@@ -133,7 +105,7 @@ def div(left: Any, right: Any) -> Any:
             q = abs(left) // abs(right)
             v = q if (left < 0) == (right < 0) else -q
             if v > INT64_MAX:
-                raise _overflow()
+                raise CELEvaluationError("int64 overflow")
             return v
         if t is float:
             if right == 0.0:
@@ -157,7 +129,7 @@ def mod(left: Any, right: Any) -> Any:
                 raise CELEvaluationError("modulus by zero")
             if right == -1 and left == INT64_MIN:
                 # The quotient overflows, so the remainder is reported as overflow too (as cel-go).
-                raise _overflow()
+                raise CELEvaluationError("int64 overflow")
             # The result takes the dividend's sign (C semantics), not Python's.
             r = abs(left) % abs(right)
             return -r if left < 0 else r
@@ -172,7 +144,7 @@ def neg(value: Any) -> Any:
     t = type(value)
     if t is int:
         if value == INT64_MIN:
-            raise _overflow()
+            raise CELEvaluationError("int64 overflow")
         return -value
     if t is float:
         return -value
@@ -204,7 +176,7 @@ def cel_equal(left: Any, right: Any, budget: Any = None) -> bool:
     if tl is tr and tl in _SIMPLE_EQ:
         return left == right
     if tl in _NUMERIC and tr in _NUMERIC:
-        return _num_cmp(left, right) == 0
+        return num_cmp(left, right) == 0
     return _Equality(budget).equal(left, right)
 
 
@@ -242,7 +214,7 @@ class _Equality:
         if tl is tr and tl in _SIMPLE_EQ:
             return left == right
         if tl in _NUMERIC and tr in _NUMERIC:
-            return _num_cmp(left, right) == 0
+            return num_cmp(left, right) == 0
         if tl is bool or tr is bool or left is None or right is None:
             return False
         if tl is Optional:
@@ -272,7 +244,7 @@ class _Equality:
 
     def _maps(self, left: Mapping, right: Mapping) -> bool:
         for key in left:
-            found, value = _lookup(right, key)
+            found, value = lookup(right, key)
             if not found or not self.equal(left[key], value):
                 return False
         return True
@@ -295,25 +267,10 @@ def ne(left: Any, right: Any, budget: Any = None) -> bool:
 _ORDERED = frozenset((int, float, str, bool, bytes, UInt))
 
 
-def _num_cmp(left: Any, right: Any) -> int | None:
-    """-1/0/1 across int, uint and double; None when a NaN is involved.
-
-    Against a double, an integer is compared as a double, which is what the
-    conformance data expects near 2**63 (trap 7); int against uint is exact.
-    """
-    if type(left) is float or type(right) is float:
-        a, b = float(left), float(right)
-        if a != a or b != b:
-            return None
-    else:
-        a, b = int(left), int(right)
-    return -1 if a < b else (1 if a > b else 0)
-
-
 def _compare(name: str, left: Any, right: Any) -> int | None:
     tl, tr = type(left), type(right)
     if tl in _NUMERIC and tr in _NUMERIC:
-        return _num_cmp(left, right)
+        return num_cmp(left, right)
     if tl is tr and (tl in _ORDERED or tl is Timestamp or tl is Duration):
         return -1 if left < right else (1 if right < left else 0)
     no_overload(name, left, right)
@@ -352,72 +309,6 @@ def ge(left: Any, right: Any) -> bool:
 
 
 # --- maps, lists, indexing ------------------------------------------------------
-
-_MISSING = object()
-
-
-def _lookup(m: Any, key: Any) -> tuple[bool, Any]:
-    """Find a key with CEL semantics: numbers match across types, bools never match numbers."""
-    tk = type(key)
-    if tk is str:
-        try:
-            return True, m[key]
-        except KeyError:
-            return False, None
-        except TypeError:
-            return False, None
-    if type(m) is Map:
-        if tk is bool:
-            return (True, m[key]) if key in m else (False, None)
-        # A Map keeps bools apart, so numeric lookups are exact there.
-        if tk is float:
-            if not key.is_integer():
-                return False, None
-            key = int(key)
-        return (True, m[key]) if key in m else (False, None)
-    if tk is bool or (tk in _NUMERIC and (key == 0 or key == 1)):
-        # Python merges True/1 and False/0; find the stored key to tell them apart.
-        for stored in m:
-            if stored == key and (type(stored) is bool) == (tk is bool):
-                return True, m[stored]
-        return False, None
-    if tk in _NUMERIC:
-        if tk is float and not key.is_integer():
-            return False, None
-        try:
-            return (True, m[key]) if key in m else (False, None)
-        except TypeError:
-            return False, None
-    return False, None
-
-
-def _check_key_type(key: Any) -> None:
-    if type(key) not in (str, int, UInt, bool, float):
-        raise CELEvaluationError(f"no such key: unsupported key type '{type(key).__name__}'")
-
-
-def map_get(m: Any, key: Any) -> Any:
-    found, value = _lookup(m, key)
-    if found:
-        return value
-    _check_key_type(key)
-    raise CELEvaluationError(f"no such key: {_show_key(key)}")
-
-
-def map_has(m: Any, key: Any) -> bool:
-    return _lookup(m, key)[0]
-
-
-def _show_key(key: Any) -> str:
-    """A map key as CEL source would spell it: 'a', true, 1, 1u."""
-    if type(key) is str:
-        return excerpt(key)
-    if key is True or key is False:
-        return "true" if key else "false"
-    if type(key) is UInt:
-        return f"{int(key)}u"
-    return str(key)
-
 
 def list_get(seq: Any, key: Any) -> Any:
     tk = type(key)
@@ -463,7 +354,7 @@ def optional_index(container: Any, key: Any) -> Optional:
             return container
         container = container.value()
     if isinstance(container, Mapping):
-        found, value = _lookup(container, key)
+        found, value = lookup(container, key)
         return Optional.of(value) if found else Optional.none()
     if isinstance(container, _LIST):
         tk = type(key)
