@@ -453,23 +453,13 @@ class _Compiler:
     # --- calls ----------------------------------------------------------------------
 
     def c_Call(self, node: ast.Call, scope: frozenset) -> Any:
-        name = node.function
-        target = node.target
         env = self.env
-        namespace = None
-        if target is not None:
-            namespace = names.function_namespace(target, scope, env.variables, self.prefixes)
-        if target is None or namespace is not None:
-            for full in names.function_candidates(name, namespace, node.absolute, self.prefixes):
-                entry = env.entry(full, False)
-                if entry is not None:
-                    return self.call(entry, node.args, node, scope)
-        if target is None:
-            return self.unknown_function(name, node.args, node, scope, member=False)
-        args = (target, *node.args)
-        entry = env.entry(name, True)
+        name, member, args = names.resolve_call(
+            node, scope, env.variables, self.prefixes, lambda n: env.entry(n, False) is not None
+        )
+        entry = env.entry(name, member)
         if entry is None:
-            return self.unknown_function(name, args, node, scope, member=True)
+            return self.unknown_function(name, args, node, scope, member)
         return self.call(entry, args, node, scope)
 
     def unknown_function(self, name: str, args: tuple, node: ast.Node, scope: frozenset, member: bool) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import ast
 
-__all__ = ["prefixes", "candidates", "function_namespace", "function_candidates", "undeclared"]
+__all__ = ["prefixes", "candidates", "first_match", "function_namespace", "resolve_call", "undeclared"]
 
 
 def prefixes(container: str) -> list[str]:
@@ -53,11 +53,30 @@ def function_namespace(
     return name
 
 
-def function_candidates(name: str, namespace: str | None, absolute: bool, scopes: Sequence[str]) -> list[str]:
-    """The global names a call may mean, in the order they are tried."""
-    if namespace is not None:
-        return [p + namespace + "." + name for p in scopes]
-    return [p + name for p in ([""] if absolute else scopes)]
+def resolve_call(
+    node: ast.Call,
+    locals_: Collection[str],
+    variables: Collection[str],
+    scopes: Sequence[str],
+    known: Callable[[str], bool],
+) -> tuple[str, bool, tuple[ast.Node, ...]]:
+    """(function name, is it a method, argument nodes) of a call; `known(name)`
+    says whether a global function of that name exists. `ns.f(x)` is the
+    global `ns.f` when one exists and `ns` is no variable, else the method
+    `f` on `ns`; an unknown global comes back as it is written."""
+    name, target = node.function, node.target
+    if target is not None:
+        namespace = function_namespace(target, locals_, variables, scopes)
+        if namespace is not None:
+            for prefix in scopes:
+                full = prefix + namespace + "." + name
+                if known(full):
+                    return full, False, node.args
+        return name, True, (target, *node.args)
+    for prefix in [""] if node.absolute else scopes:
+        if known(prefix + name):
+            return prefix + name, False, node.args
+    return name, False, node.args
 
 
 def undeclared(name: str, container: str, kind: str = "") -> str:

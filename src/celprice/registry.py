@@ -214,12 +214,18 @@ class Overrides:
 
     def find(self, args: Sequence[Any]) -> Callable[..., Any] | None:
         """The custom implementation for these arguments, or None when none applies."""
-        impl = self.exact.get(tuple(map(type, args)))
-        if impl is not None:
-            return impl
+        if self.exact:
+            impl = self.exact.get(tuple(map(type, args)))
+            if impl is not None:
+                return impl
         n = len(args)
         for arity, checks, impl in self.general:
-            if arity == n and all(c is None or c(a) for c, a in zip(checks, args)):
+            if arity != n:
+                continue
+            for check, arg in zip(checks, args):
+                if check is not None and not check(arg):
+                    break
+            else:
                 return impl
         return None
 
@@ -228,29 +234,49 @@ class Overrides:
         return any(self.find(s) is not None for s in samples)
 
     def _caller(self, fallback: Callable[..., Any] | None) -> Callable[..., Any]:
-        """One callable: the custom overloads first, then the standard implementation."""
-        name, find, get = self.name, self.find, self.exact.get
+        """One callable: the custom overloads first, then the standard implementation.
+
+        Calls of the pricing dialect go through here on every evaluation: the
+        exact table is a dict lookup, the general overloads one loop."""
+        name, general, exact = self.name, self.general, self.exact
 
         def no_match(*args: Any) -> Any:
             types = ", ".join(type_name(a) for a in args)
             raise NoSuchOverload(f"found no matching overload for '{name}' applied to '({types})'")
 
         last = fallback if fallback is not None else no_match
-        if not self.general and {len(k) for k in self.exact} == {2}:
+        if general:
+            def rest(*args: Any) -> Any:
+                n = len(args)
+                for arity, checks, impl in general:
+                    if arity != n:
+                        continue
+                    for check, arg in zip(checks, args):
+                        if check is not None and not check(arg):
+                            break
+                    else:
+                        return impl(*args)
+                return last(*args)
+        else:
+            rest = last
+        if not exact:
+            return rest
+        get = exact.get
+        if {len(k) for k in exact} == {2}:
             def call2(*args: Any) -> Any:
                 if len(args) == 2:
                     impl = get((type(args[0]), type(args[1])))
                     if impl is not None:
                         return impl(*args)
-                return last(*args)
+                return rest(*args)
 
             return call2
 
         def call(*args: Any) -> Any:
-            impl = find(args)
+            impl = get(tuple(map(type, args)))
             if impl is not None:
                 return impl(*args)
-            return last(*args)
+            return rest(*args)
 
         return call
 

@@ -362,22 +362,9 @@ class _Checker:
     # --- calls -----------------------------------------------------------------------------
 
     def v_Call(self, node: ast.Call, scope: dict) -> Type:
-        name = node.function
-        target = node.target
         decls = self.decls
-        namespace = None
-        if target is not None:
-            namespace = names.function_namespace(target, scope, decls.variables, decls.prefixes)
-            if namespace is None:
-                return self.call(name, (target, *node.args), node, scope, member=True)
-        for full in names.function_candidates(name, namespace, node.absolute, decls.prefixes):
-            if decls.has_function(full):
-                return self.call(full, node.args, node, scope, member=False)
-        if target is not None:
-            return self.call(name, (target, *node.args), node, scope, member=True)
-        for a in node.args:
-            self.visit(a, scope)
-        return self.error(names.undeclared(name, "", "function"), node.pos)
+        name, member, args = names.resolve_call(node, scope, decls.variables, decls.prefixes, decls.has_function)
+        return self.call(name, args, node, scope, member)
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
         types = [self.visit(a, scope) for a in args]

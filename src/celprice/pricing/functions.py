@@ -163,6 +163,8 @@ def sum_(values: Any) -> Any:
 
 def _extremum(pick_smaller: bool) -> Callable[[Any, Any], Any]:
     def extremum(a: Any, b: Any) -> Any:
+        if type(a) is int and type(b) is int:  # the common case, compared as Python does
+            return (b if b < a else a) if pick_smaller else (b if b > a else a)
         c = num_cmp(a, b)
         if c is None:
             return math.nan
