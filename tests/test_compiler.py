@@ -268,3 +268,26 @@ def test_an_overridden_operator_is_never_run_at_compile_time() -> None:
     assert calls == []
     assert program.evaluate() == 0
     assert calls == [(1, 2)]
+
+
+# --- the checker's result ---------------------------------------------------------------
+
+
+def test_a_checked_program_records_what_each_name_and_call_resolved_to() -> None:
+    env = Environment(container="app", variables={"app.limit": "int", "m": "map(string, int)"})
+    program = celprice.compile("[1, 2].exists(v, v < limit) && m.k > 0 && size(m) == 1 && int('3') == 3", env)
+    refs = sorted(r for r in program.checked.references.values())
+    assert ("variable", "app.limit", 1) in refs
+    assert ("variable", "m", 1) in refs
+    assert ("local", "v", 1) in refs
+    assert ("function", "size", False) in refs
+    assert ("function", "int", False) in refs
+    assert program.evaluate({"app.limit": 2, "m": {"k": 1}}) is True
+
+
+def test_the_compiler_follows_the_checker_for_namespaced_calls_and_methods() -> None:
+    env = Environment(variables={"s": "string", "l": "list(int)"})
+    program = celprice.compile("s.contains('a') && math.greatest(l) == 3 && strings.quote(s) == '\"abc\"'", env)
+    refs = set(program.checked.references.values())
+    assert {("function", "contains", True), ("function", "math.greatest", False)} <= refs
+    assert program.evaluate({"s": "abc", "l": [1, 3]}) is True

@@ -17,6 +17,7 @@ from typing import Any
 from . import ast, names
 from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
 from .budget import CTX, Budget
+from .checker import CheckResult
 from .comprehensions import compile_comprehension
 from .env import Environment
 from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError, located
@@ -71,8 +72,11 @@ class Compiled:
         self.needs_scope = needs_scope
 
 
-def compile_ast(node: ast.Node, env: Environment, source: str) -> Compiled:
-    c = _Compiler(env, source)
+def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckResult | None = None) -> Compiled:
+    """Closures for a parsed expression; `checked` (the checker's result for
+    this very tree, when the environment checks) gives the resolved names
+    and calls, which are then not resolved again."""
+    c = _Compiler(env, source, checked)
     result = c.compile(node, frozenset())
     if c.errors:
         raise CELCheckError(c.errors)
@@ -82,8 +86,9 @@ def compile_ast(node: ast.Node, env: Environment, source: str) -> Compiled:
 
 
 class _Compiler:
-    def __init__(self, env: Environment, source: str) -> None:
+    def __init__(self, env: Environment, source: str, checked: CheckResult | None = None) -> None:
         self.env = env
+        self.refs: dict[int, tuple] = checked.references if checked is not None else {}
         self.source = source
         self.limits = env.limits
         self.static = env.declares_variables
@@ -119,9 +124,9 @@ class _Compiler:
         return _Const(node.value)
 
     def c_Ident(self, node: ast.Ident, scope: frozenset) -> Any:
-        return self.resolve(node, [], scope)
+        return self.resolve(node, [], scope, node)
 
-    def resolve(self, root: ast.Ident, fields: list[tuple[str, int]], scope: frozenset) -> Any:
+    def resolve(self, root: ast.Ident, fields: list[tuple[str, int]], scope: frozenset, outer: ast.Node) -> Any:
         """A name, possibly qualified (`a.b.c`), as a local, a variable or a type.
 
         `fields` are the (name, position) of the selections after the root
@@ -129,6 +134,14 @@ class _Compiler:
         name resolution requires.
         """
         pos = root.pos
+        ref = self.refs.get(id(outer))
+        if ref is not None:
+            kind, name, n = ref
+            if kind == "local":
+                return self.selects(self.local(name, pos), fields)
+            if kind == "variable":
+                return self.selects(self.variable(name, pos), fields[n - 1 :])
+            return self.selects(_Const(TYPES[name]), fields[n - 1 :])
         parts = [root.name, *(f for f, _ in fields)]
         if not root.absolute and root.name in scope:
             return self.selects(self.local(root.name, pos), fields)
@@ -299,7 +312,7 @@ class _Compiler:
                 chain.append((root.field, root.pos))
                 root = root.operand
             if type(root) is ast.Ident:
-                return self.resolve(root, chain[::-1], scope)
+                return self.resolve(root, chain[::-1], scope, node)
             return self.select(self.compile(node.operand, scope), node.field, node.pos)
         operand = self.compile(node.operand, scope)
         inner = _code(operand)
@@ -454,9 +467,14 @@ class _Compiler:
 
     def c_Call(self, node: ast.Call, scope: frozenset) -> Any:
         env = self.env
-        name, member, args = names.resolve_call(
-            node, scope, env.variables, self.prefixes, lambda n: env.entry(n, False) is not None
-        )
+        ref = self.refs.get(id(node))
+        if ref is not None:
+            _, name, member = ref
+            args = (node.target, *node.args) if member else node.args
+        else:
+            name, member, args = names.resolve_call(
+                node, scope, env.variables, self.prefixes, lambda n: env.entry(n, False) is not None
+            )
         entry = env.entry(name, member)
         if entry is None:
             return self.unknown_function(name, args, node, scope, member)

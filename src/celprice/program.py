@@ -35,7 +35,7 @@ class Program:
         try:
             if env.checks:
                 checked = check(node, env, source)
-            compiled = compile_ast(node, env, source)
+            compiled = compile_ast(node, env, source, checked)
         except RecursionError:
             raise CELSyntaxError(
                 f"Syntax error: expression nests too deeply to compile (max_nesting_depth {limits.max_nesting_depth})"

@@ -1,9 +1,10 @@
 """Type deduction: the type of every node, overload resolution, and located errors.
 
-`check(node, env, source)` walks a parsed expression once. Names resolve as
-the compiler resolves them (locals, then the container's candidate names
-longest first, then type names); each call is matched against the overloads
-of the standard library (decls.py) plus the environment's own functions,
+`check(node, env, source)` walks a parsed expression once. Names resolve by
+CEL's rule (names.py: locals, then the container's candidate names longest
+first, then type names) and are recorded for the compiler; each call is
+matched against the overloads of the function registry (stdlib) plus the
+environment's own functions,
 with type parameters unified through one substitution. `dyn` is assignable
 to and from everything, so untyped data flows through without errors.
 
@@ -151,13 +152,23 @@ def declarations(env: Any) -> Declarations:
 
 
 class CheckResult:
-    """A checked expression: its type, and the type of every node (by id(node))."""
+    """A checked expression: its type, the type of every node (by id(node)),
+    and what every name and call resolved to (`references`, by id(node)):
 
-    __slots__ = ("type", "result_type", "_types", "_subs")
+    - a name or a chain of selections (keyed by its outermost node):
+      `("local", name, 1)`, `("variable", name, n)` or `("type", name, n)`,
+      where the first n parts of the chain make the name;
+    - a call: `("function", name, False)` or `("function", name, True)` for a method.
 
-    def __init__(self, root: Type, types: dict[int, Type], subs: dict) -> None:
+    The compiler builds from these instead of resolving names again.
+    """
+
+    __slots__ = ("type", "result_type", "references", "_types", "_subs")
+
+    def __init__(self, root: Type, types: dict[int, Type], subs: dict, references: dict[int, tuple]) -> None:
         self.type = resolve(root, subs, DYN)
         self.result_type = format_type(self.type)
+        self.references = references
         self._types = types
         self._subs = subs
 
@@ -192,6 +203,7 @@ class _Checker:
         self.subs: dict = {}
         self.trail: list = []
         self.types: dict[int, Type] = {}
+        self.refs: dict[int, tuple] = {}
         self.errors: list[CELSyntaxError] = []
 
     # --- helpers ----------------------------------------------------------------------
@@ -232,19 +244,23 @@ class _Checker:
         return self.resolve_name(node, [], scope)
 
     def resolve_name(self, root: ast.Ident, chain: list[ast.Select], scope: dict) -> Type:
-        """A possibly qualified name (`a.b.c`), resolved as the compiler resolves it."""
+        """A possibly qualified name (`a.b.c`), resolved by names.py's rule and recorded."""
+        outer = id(chain[-1]) if chain else id(root)
         if not root.absolute and root.name in scope:
             t = scope[root.name]
             self.types[id(root)] = t
+            self.refs[outer] = ("local", root.name, 1)
             return self.selects(t, chain)
         parts = [root.name, *(s.field for s in chain)]
         scopes = [""] if root.absolute else self.decls.prefixes
         variables = self.decls.variables
         found = names.first_match(parts, scopes, variables.__contains__)
         if found is not None:
+            self.refs[outer] = ("variable", *found)
             return self.named(variables[found[0]], root, chain, found[1])
         found = names.first_match(parts, scopes, _TYPE_VALUES.__contains__)
         if found is not None:
+            self.refs[outer] = ("type", *found)
             return self.named(_TYPE_VALUES[found[0]], root, chain, found[1])
         return self.error(names.undeclared(".".join(parts), self.decls.container), root.pos)
 
@@ -364,6 +380,7 @@ class _Checker:
     def v_Call(self, node: ast.Call, scope: dict) -> Type:
         decls = self.decls
         name, member, args = names.resolve_call(node, scope, decls.variables, decls.prefixes, decls.has_function)
+        self.refs[id(node)] = ("function", name, member)
         return self.call(name, args, node, scope, member)
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
@@ -623,4 +640,4 @@ def check(node: ast.Node, env: Any, source: str = "", *, functions: Iterable[Any
     if checker.errors:
         checker.errors.sort(key=lambda e: e.offset or 0)
         raise CELCheckError(checker.errors)
-    return CheckResult(root, checker.types, checker.subs)
+    return CheckResult(root, checker.types, checker.subs, checker.refs)
