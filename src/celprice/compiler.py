@@ -25,7 +25,7 @@ from .limits import check_size
 from .plan import Const as _Const
 from .plan import FieldRead, IndexRead, Read
 from .plan import code as _code
-from .registry import Cost, Entry, Overrides, specialisable
+from .registry import Cost, Entry, Overrides, Registry, specialisable
 from .specialize import binary
 from .stdlib import STANDARD
 from .stdlib import operators as ops
@@ -38,10 +38,6 @@ __all__ = ["compile_ast", "Compiled", "estimate_cost"]
 Code = Callable[[Any], Any]
 _MISSING = object()
 
-# Functions whose results can be large (their sizes are checked and charged),
-# and those whose cost grows with their input: what the estimator needs to know.
-BUILDERS = STANDARD.names_costing(Cost.BUILDS)
-_INPUT_SIZED = STANDARD.names_costing(Cost.SCANS, Cost.WALKS) - {"matches"}
 
 
 def _undeclared(name: str, container: str) -> CELEvaluationError:
@@ -534,7 +530,9 @@ class _Compiler:
                 impl, precheck = compiled_matcher(parts[-1].value), receiver_scan
             except CELEvaluationError:
                 pass  # an invalid constant pattern fails when evaluated, like any error
-        if precheck is not None or fn.cost is Cost.WALKS or over is not None:
+        if precheck is receiver_scan and over is None and len(codes) <= 2 and fn.cost is Cost.SCANS:
+            code = self.scan_call(name, impl, codes, pos)
+        elif precheck is not None or fn.cost is Cost.WALKS or over is not None:
             code = self.checked_call(entry, impl, precheck, over, codes, pos)
         else:
             code = self.plain_call(name, impl, codes, pos)
@@ -597,6 +595,34 @@ class _Compiler:
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         return fn
+
+    def scan_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
+        """A call charged the length of its first argument (a string or list it
+        reads through), when there is a budget: the common helpers and string
+        searches, without the general checked call's argument tuple."""
+        a0 = codes[0]
+        a1 = codes[1] if len(codes) == 2 else None
+
+        def scan(a: Any) -> Any:
+            x = a0(a)
+            y = None if a1 is None else a1(a)
+            try:
+                ctx = a.get(CTX)
+                if ctx is not None:
+                    t = type(x)
+                    if t is list or t is str or t is bytes or t is dict or t is tuple:
+                        ctx.left -= len(x)
+                        if ctx.left < ctx.mark:
+                            ctx.tick()
+                    else:
+                        receiver_scan((x,), ctx, None)
+                return impl(x) if a1 is None else impl(x, y)
+            except CELEvaluationError as e:
+                raise located(e, pos)
+            except Exception as e:
+                raise _wrap_exception(name, e, pos) from None
+
+        return scan
 
     def checked_call(
         self, entry: Entry, impl: Callable[..., Any], precheck: Any, over: Overrides | None, codes: list, pos: int
@@ -780,24 +806,29 @@ def count_nodes(node: ast.Node | None) -> int:
     return total
 
 
-def _call_name(node: ast.Call) -> str:
+def _call_name(node: ast.Call, known: frozenset[str]) -> str:
     """`strings.quote` for a call written as a method on a namespace (for the
     functions the estimator knows by name)."""
     target = node.target
     if type(target) is ast.Ident and not target.absolute and "." not in target.name:
         qualified = f"{target.name}.{node.function}"
-        if qualified in BUILDERS or qualified in _INPUT_SIZED:
+        if qualified in known:
             return qualified
     return node.function
 
 
-def estimate_cost(node: ast.Node) -> tuple[int, int | None]:
-    """(min, max) evaluation cost; max is None when it depends on input sizes."""
-    lo, hi, _ = _estimate(node)
+def estimate_cost(node: ast.Node, registry: Registry = STANDARD) -> tuple[int, int | None]:
+    """(min, max) evaluation cost; max is None when it depends on input sizes.
+
+    The registry says which functions build values (their results are sized)
+    and which cost what their input costs (scans, walks)."""
+    builders = registry.names_costing(Cost.BUILDS)
+    sized = registry.names_costing(Cost.SCANS, Cost.WALKS) - {"matches"}
+    lo, hi, _ = _estimate(node, builders, sized)
     return lo, hi
 
 
-def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
+def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -> tuple[int, int | None, int | None]:
     """(min cost, max cost, max size of the value built) of a node."""
     t = type(node)
     if t is ast.Literal:
@@ -807,7 +838,7 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
         return 1, 1, size
     if t is ast.Ident:
         return 1, 1, None
-    kids = [_estimate(k) for k in node.children()]
+    kids = [_estimate(k, builders, sized) for k in node.children()]
     lo = 1 + sum(k[0] for k in kids)
     hi: int | None = None if any(k[1] is None for k in kids) else 1 + sum(k[1] for k in kids)  # type: ignore[misc]
     size: int | None = None
@@ -817,7 +848,7 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
         lo = 1 + kids[0][0] + min(kids[1][0], kids[2][0])
     elif t is ast.ListLit or t is ast.MapLit:
         size = len(node.children()) if t is ast.ListLit else len(node.entries)
-    elif t is ast.Call and _call_name(node) in BUILDERS:
+    elif t is ast.Call and _call_name(node, builders | sized) in builders:
         sizes = [k[2] for k in kids]
         numeric = any(type(k) is ast.Literal and type(k.value) in (int, float, UInt) for k in node.children())
         if node.function == "_+_" and numeric:
@@ -828,12 +859,12 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
                 hi += size
         else:
             hi = None
-    elif t is ast.Call and _call_name(node) in _INPUT_SIZED and not all(
+    elif t is ast.Call and _call_name(node, builders | sized) in sized and not all(
         type(k) is ast.Literal for k in node.children()
     ):
         # in, contains, math.greatest, ... charge the size of what they scan.
         hi = None
-    elif t is ast.Call and _call_name(node) == "matches" and hi is not None:
+    elif t is ast.Call and _call_name(node, builders | sized) == "matches" and hi is not None:
         pattern = node.args[-1] if node.args else None
         if not (type(pattern) is ast.Literal and type(pattern.value) is str):
             hi += REGEX_COMPILE_COST

@@ -86,7 +86,7 @@ class Program:
 
     def cost_estimate(self) -> tuple[int, int | None]:
         """(min, max) evaluation cost; max is None when it grows with the input."""
-        return estimate_cost(self.ast)
+        return estimate_cost(self.ast, self.env.registry)
 
     def __repr__(self) -> str:
         return f"Program({self.source!r})"

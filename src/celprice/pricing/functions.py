@@ -13,7 +13,8 @@ from itertools import product
 from typing import Any, NoReturn
 
 from ..access import adapt, lookup
-from ..env import Function, Overload
+from ..registry import Cost, Function, Overload
+from ..work import receiver_scan
 from ..errors import CELEvaluationError
 from ..stdlib import math as cel_math
 from ..values import INT64_MAX, INT64_MIN, UInt, check_int64, num_cmp, type_name
@@ -228,7 +229,7 @@ def _numeric(name: str, arity: int, result: str | Callable[[tuple[str, ...]], st
         Overload(list(types), result if isinstance(result, str) else result(types), impl)
         for types in product(_NUMBER_TYPES, repeat=arity)
     ]
-    return Function(name, overloads)
+    return Function(name, overloads, pure=True)
 
 
 def _int_if_all_int(types: tuple[str, ...]) -> str:
@@ -236,8 +237,14 @@ def _int_if_all_int(types: tuple[str, ...]) -> str:
     return "int" if all(t == "int" for t in types) else "double"
 
 
+# The helpers over output-meta lists read every item: charged the list's
+# length like any scan, so one inside a comprehension cannot do quadratic
+# work for a linear budget.
+_SCANS: dict[str, Any] = {"cost": Cost.SCANS, "precheck": receiver_scan, "pure": True}
+
+
 def _items_fn(name: str, result: str, impl: Callable[..., Any], *extra: str) -> Function:
-    return Function(name, [Overload(["list(dyn)", *extra], result, impl)])
+    return Function(name, [Overload(["list(dyn)", *extra], result, impl)], **_SCANS)
 
 
 def _map_getter(name: str, impl: Callable[..., Any]) -> Function:
@@ -245,6 +252,7 @@ def _map_getter(name: str, impl: Callable[..., Any]) -> Function:
     return Function(
         name,
         [Overload(["map(dyn, dyn)", "dyn", "dyn"], "dyn", impl), Overload(["null_type", "dyn", "dyn"], "dyn", impl)],
+        pure=True,
     )
 
 
@@ -257,7 +265,9 @@ HELPERS: tuple[Function, ...] = (
     _items_fn("first", "dyn", first, "string"),
     _map_getter("get", get),
     _map_getter("get_extra", get_extra),
-    Function("sum", [Overload(["list(dyn)"], "dyn", sum_), Overload(["list(dyn)"], "dyn", sum_, member=True)]),
+    Function(
+        "sum", [Overload(["list(dyn)"], "dyn", sum_), Overload(["list(dyn)"], "dyn", sum_, member=True)], **_SCANS
+    ),
     _numeric("min", 2, _int_if_all_int, _extremum(True)),
     _numeric("max", 2, _int_if_all_int, _extremum(False)),
     _numeric("ceil", 1, "double", _double(cel_math.ceil)),
