@@ -48,7 +48,8 @@ def load(ledger: Ledger, records: int, seed: int = 1) -> None:
     rows = []
     for i in range(records):
         at = end - rng.randrange(span)
-        rows.append((TEAM, f"task-{i}", f"app-{rng.randrange(APPS):02d}", at, at // DAY, 0, 0, 0, 0, rng.randrange(1, 10**6)))
+        app = f"app-{rng.randrange(APPS):02d}"
+        rows.append((TEAM, f"task-{i}", app, at, at // DAY, 0, 0, 0, 0, rng.randrange(1, 10**6), 0))
     with ledger._db.transaction(write=True) as tx:  # noqa: SLF001 - bulk load of a benchmark
         tx.change_many(sql.INSERT_TASK, rows)
 

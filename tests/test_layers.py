@@ -46,13 +46,30 @@ def _resolve(importer: str, is_package: bool, level: int, module: str | None) ->
     return ".".join([*base, *(module.split(".") if module else [])])
 
 
+def _executed(tree: ast.AST) -> list[ast.AST]:
+    """Every node but those under `if TYPE_CHECKING:` (imports for annotations only never run)."""
+    out: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and (
+            (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+            or (isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")
+        ):
+            stack.extend(node.orelse)
+            continue
+        out.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
 def _imports(name: str) -> list[tuple[str, str | None]]:
     """(module imported, name imported from it or None) for every import in a module."""
     path = MODULES[name]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     is_package = path.name == "__init__.py"
     out: list[tuple[str, str | None]] = []
-    for node in ast.walk(tree):
+    for node in _executed(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("celprice.") or alias.name == "celprice":

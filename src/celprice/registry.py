@@ -130,13 +130,12 @@ _NAMED = frozenset({"int", "uint", "double", "bool", "string", "bytes", "null_ty
 _GENERIC = frozenset({"list", "map", "optional_type", "type"})
 
 
-def validate_type(text: str, *, abstract: bool = False) -> TypeName:
+def validate_type(text: str, *, named: Mapping[str, TypeName] | None = None) -> TypeName:
     """Parse a CEL type name such as `map(string, list(int))`; a name starting
-    with an upper-case letter is a type parameter. Anything celprice has no
-    values for is a ValueError (unless `abstract`: the checker's own names)."""
-    parsed = parse_type(text)
-    if abstract:
-        return parsed
+    with an upper-case letter is a type parameter, `named` maps further names
+    (an environment's records) to types. Anything celprice has no values for
+    is a ValueError."""
+    parsed = parse_type(text, named=dict(named) if named else None)
 
     def check(t: TypeName) -> None:
         if isinstance(t, Var):

@@ -91,11 +91,16 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
 
 @pytest.fixture
 def empty_postgres(postgres_url: str) -> str:
-    """The scratch database, without the ledger's tables of earlier tests."""
+    """The scratch database, without the ledger's tables of earlier tests
+    (every table whose name starts with celprice_, the version table too)."""
     import psycopg
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS celprice_usage, celprice_tasks")
+        tables = [row[0] for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'celprice\\_%'"
+        )]
+        if tables:
+            conn.execute("DROP TABLE " + ", ".join(f'"{table}"' for table in tables))
     return postgres_url
 
 

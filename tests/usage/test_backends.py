@@ -147,3 +147,31 @@ def test_a_dropped_postgres_connection_fails_one_call_then_reconnects(empty_post
         with pytest.raises(LedgerError, match="PostgreSQL"):
             ledger.task_cost("team-a", "task-1")
         assert ledger.task_cost("team-a", "task-1")["total"] == 5
+
+
+def test_concurrent_partial_refunds_never_exceed_the_charge(open_ledger: Callable[[], Ledger]) -> None:
+    # Each thread has its own connection, so on PostgreSQL the refunds really
+    # run at once; the task's row lock makes them take turns.
+    open_ledger().record_task("team-a", "task-1", "acme/x", AT, fees(100))
+    ledgers = [open_ledger() for _ in range(4)]
+    refused: list[int] = []
+    failures: list[BaseException] = []
+
+    def work(ledger: Ledger) -> None:
+        for _ in range(40):
+            try:
+                ledger.refund("team-a", "task-1", amount=1)
+            except LedgerError as exc:
+                if "exceeds what is left to refund" not in str(exc):
+                    failures.append(exc)
+                refused.append(1)
+
+    threads = [threading.Thread(target=work, args=(each,)) for each in ledgers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert len(refused) == 4 * 40 - 100
+    assert ledgers[0].task_cost("team-a", "task-1")["refunded"] == 100
+    assert ledgers[0].breakdown("team-a", "1d", now=NOW)["total_cost"] == 0

@@ -87,6 +87,7 @@ def test_the_documented_seven_day_example(ledger: Ledger) -> None:
         "period_end": "2026-06-04T12:00:00Z",
         # (127 - 50) / 50 = 154%
         "trend_percent": 154.0,
+        "per_team": [],  # a team's breakdown, not an organisation's
     }
     assert json.loads(json.dumps(answer)) == answer
 
@@ -142,6 +143,7 @@ def test_an_empty_window(ledger: Ledger) -> None:
         "total_cost": 0,
         "period_start": "2026-05-28T00:00:00Z",
         "period_end": "2026-06-04T12:00:00Z",
+        "per_team": [],
     }
 
 

@@ -1,5 +1,6 @@
-"""The breakdown and the summary against a plain-Python model of their rules,
-on random ledgers, on both backends.
+"""The breakdown, the summary and task costs against a plain-Python model of
+their rules, on random ledgers (discounts, partial and repeated refunds, an
+organisation with two members and an outsider), on both backends.
 
 The model works with datetimes and timedeltas (truncating with
 `datetime.replace`, stepping bucket by bucket), not with the ledger's integer
@@ -7,15 +8,17 @@ microseconds, so the two are independent computations of the same rules.
 """
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from celprice.usage import Ledger
+from celprice.usage import Forbidden, Ledger
 
 from .helpers import fees
 
@@ -37,14 +40,23 @@ offsets = st.one_of(
     st.tuples(st.sampled_from(_EDGES), st.integers(-3, 3)).map(lambda e: e[0] + timedelta(microseconds=e[1])),
     st.tuples(st.sampled_from(_EDGES), st.integers(-1, 1)).map(lambda e: e[0] + timedelta(hours=12 * e[1])),
 )
+# A refund is ("rest",) (amount=None), or ("part", n): n picks an amount from
+# 1 to what is left; each may carry a refund_id and be retried.
+refunds = st.lists(
+    st.tuples(st.sampled_from(["rest", "part"]), st.integers(0, 10**12), st.booleans(), st.booleans()),
+    max_size=3,
+)
 records = st.lists(
     st.tuples(
         st.sampled_from(["a/one", "b/two", "c/three"] + [f"app-{n:02d}" for n in range(10)]),
         offsets,
         st.integers(0, 10**12),
-        st.booleans(),
+        st.one_of(st.just(0), st.integers(0, 10**12)),  # the discount, taken modulo total + 1
+        refunds,
+        st.sampled_from(["org", "member-1", "member-2", "outsider"]),
         st.lists(st.tuples(st.sampled_from(["cloud", "private"]), st.sampled_from(["gpu", "cpu"]),
-                           st.sampled_from([None, "m1", "m2"]), st.integers(0, 10**7)), max_size=3),
+                           st.sampled_from([None, "m1", "m2"]),
+                           st.integers(0, 10**13).map(lambda us: us / 10**6)), max_size=3),
     ),
     max_size=25,
 )
@@ -55,7 +67,8 @@ nows = st.one_of(
 )
 
 
-def model_breakdown(rows: list[tuple], range_: str, now: datetime) -> dict[str, Any]:
+def model_breakdown(rows: list[dict[str, Any]], teams: set[str], range_: str, now: datetime,
+                    per_team: bool) -> dict[str, Any]:
     length, step, truncate, label = RANGES[range_]
     start = (now - length).replace(**truncate)
     buckets = []
@@ -63,18 +76,23 @@ def model_breakdown(rows: list[tuple], range_: str, now: datetime) -> dict[str, 
     while moment <= now:
         buckets.append(moment)
         moment += step
-    counted = [(app, at, total) for app, at, total, refunded in rows if not refunded and start <= at <= now]
+    kept = [row for row in rows if row["team"] in teams and not row["in_full"]]
+    counted = [row for row in kept if start <= row["at"] <= now]
     per_bucket: list[dict[str, int]] = [{} for _ in buckets]
     spend: dict[str, int] = {}
     calls: dict[str, int] = {}
-    for app, at, total in counted:
-        index = max(i for i, b in enumerate(buckets) if b <= at)
-        per_bucket[index][app] = per_bucket[index].get(app, 0) + total
-        spend[app] = spend.get(app, 0) + total
+    team_spend: dict[str, int] = {}
+    team_calls: dict[str, int] = {}
+    for row in counted:
+        app, net = row["app"], row["charged"] - row["refunded"]
+        index = max(i for i, b in enumerate(buckets) if b <= row["at"])
+        per_bucket[index][app] = per_bucket[index].get(app, 0) + net
+        spend[app] = spend.get(app, 0) + net
         calls[app] = calls.get(app, 0) + 1
+        team_spend[row["team"]] = team_spend.get(row["team"], 0) + net
+        team_calls[row["team"]] = team_calls.get(row["team"], 0) + 1
     duration = now - start
-    previous = sum(total for app, at, total, refunded in rows
-                   if not refunded and start - duration <= at < start)
+    previous = sum(row["charged"] - row["refunded"] for row in kept if start - duration <= row["at"] < start)
     total = sum(spend.values())
     answer: dict[str, Any] = {
         "timeseries": [{"date": b.strftime(label), "per_app": dict(sorted(p.items()))} for b, p in zip(buckets, per_bucket)],
@@ -87,23 +105,39 @@ def model_breakdown(rows: list[tuple], range_: str, now: datetime) -> dict[str, 
     }
     if previous:
         answer["trend_percent"] = round((total - previous) * 100 / previous, 2)
+    answer["per_team"] = [
+        {"team_id": team, "call_count": team_calls[team], "cost": team_spend[team]}
+        for team in sorted(team_spend, key=lambda t: (-team_spend[t], t))
+    ] if per_team else []
     return answer
 
 
 def model_summary(events: list[tuple]) -> dict[str, Any]:
-    by: dict[str, dict[str, int]] = {"tier_usage": {}, "type_usage": {}, "model_usage": {}}
+    """Seconds summed exactly (as Fractions of the microseconds given)."""
+    by: dict[str, dict[str, Fraction]] = {"tier_usage": {}, "type_usage": {}, "model_usage": {}}
     for tier, kind, model, seconds in events:
+        exact = Fraction(round(seconds * 10**6), 10**6)
         for key, name in (("tier_usage", tier), ("type_usage", kind), ("model_usage", model)):
             if name is not None:
-                by[key][name] = by[key].get(name, 0) + seconds
-    answer: dict[str, Any] = {key: dict(sorted(values.items())) for key, values in by.items()}
-    answer["total_usage"] = sum(seconds for *_, seconds in events)
+                by[key][name] = by[key].get(name, Fraction(0)) + exact
+    answer: dict[str, Any] = {
+        key: {name: int(v) if v.denominator == 1 else float(v) for name, v in sorted(values.items())}
+        for key, values in by.items()
+    }
+    total = sum((Fraction(round(seconds * 10**6), 10**6) for *_, seconds in events), Fraction(0))
+    answer["total_usage"] = math.floor(total + Fraction(1, 2))  # to the nearest second, halves up
     return answer
+
+
+def model_cost(row: dict[str, Any]) -> dict[str, int]:
+    cost = {"total": row["total"], "discount": row["total"] - row["charged"], "charged": row["charged"],
+            "refunded": row["refunded"]}
+    return {key: value for key, value in cost.items() if value or key in ("total", "charged")}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def model_ledger(request: pytest.FixtureRequest):
-    """One ledger for every example of a test; each example uses a new team."""
+    """One ledger for every example of a test; each example uses new teams."""
     url = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     with Ledger(url) as opened:
         yield opened
@@ -111,18 +145,44 @@ def model_ledger(request: pytest.FixtureRequest):
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=records, range_=st.sampled_from(list(RANGES)), now=nows)
-def test_breakdown_and_summary_follow_the_model(model_ledger: Ledger, rows, range_: str, now: datetime) -> None:
-    team = f"team-{uuid.uuid4().hex}"
-    recorded, events = [], []
-    for index, (app, offset, total, refunded, usage) in enumerate(rows):
-        at = now - offset
-        task = f"task-{index}"
-        model_ledger.record_task(team, task, app, at, fees(total),
-                                 [{"tier": t, "type": k, "model": m, "seconds": s} for t, k, m, s in usage])
-        if refunded:
-            model_ledger.refund(team, task)
-        else:
-            events.extend(usage)
-        recorded.append((app, at, total, refunded))
-    assert model_ledger.breakdown(team, range_, now=now) == model_breakdown(recorded, range_, now)
-    assert model_ledger.summary(team) == model_summary(events)
+def test_breakdown_summary_and_cost_follow_the_model(model_ledger: Ledger, rows, range_: str, now: datetime) -> None:
+    run = uuid.uuid4().hex
+    name = {team: f"{team}-{run}" for team in ("org", "member-1", "member-2", "outsider")}
+    model_ledger.set_members(name["org"], [name["member-1"], name["member-2"]])
+    recorded: list[dict[str, Any]] = []
+    events: dict[str, list[tuple]] = {team: [] for team in name.values()}
+    for index, (app, offset, total, discount, refund_ops, team, usage) in enumerate(rows):
+        row = {"app": app, "at": now - offset, "team": name[team], "task": f"task-{index}", "total": total,
+               "charged": total - discount % (total + 1), "refunded": 0, "in_full": False}
+        model_ledger.record_task(row["team"], row["task"], app, row["at"], fees(total),
+                                 [{"tier": t, "type": k, "model": m, "seconds": s} for t, k, m, s in usage],
+                                 discount=total - row["charged"])
+        for number, (kind, pick, with_id, retry) in enumerate(refund_ops):
+            rest = row["charged"] - row["refunded"]
+            amount = None if kind == "rest" else 1 + pick % rest if rest else None
+            if kind == "part" and amount is None:
+                continue  # nothing left to refund in part
+            refund_id = f"re-{index}-{number}" if with_id else None
+            for _ in range(2 if retry and with_id else 1):
+                model_ledger.refund(row["team"], row["task"], amount=amount, refund_id=refund_id)
+            if kind == "rest" and row["in_full"]:
+                continue
+            row["refunded"] += rest if amount is None else amount
+            row["in_full"] = row["refunded"] == row["charged"]
+        recorded.append(row)
+        if not row["in_full"]:
+            events[row["team"]].extend(usage)
+    org, member, outsider = name["org"], name["member-1"], name["outsider"]
+    everyone = {org, member, name["member-2"]}
+    assert model_ledger.breakdown(org, range_, now=now) == model_breakdown(recorded, everyone, range_, now, True)
+    narrowed = model_breakdown(recorded, {member}, range_, now, False)
+    assert model_ledger.breakdown(org, range_, now=now, team_id=member) == narrowed
+    assert model_ledger.breakdown(member, range_, now=now) == narrowed
+    assert model_ledger.breakdown(outsider, range_, now=now) == model_breakdown(recorded, {outsider}, range_, now, False)
+    with pytest.raises(Forbidden):
+        model_ledger.breakdown(org, range_, now=now, team_id=outsider)
+    for team, team_events in events.items():
+        assert model_ledger.summary(team) == model_summary(team_events)
+    for row in recorded:
+        cost = model_ledger.task_cost(row["team"], row["task"])
+        assert {key: cost[key] for key in ("total", "discount", "charged", "refunded") if key in cost} == model_cost(row)

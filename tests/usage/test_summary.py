@@ -40,7 +40,7 @@ def test_fractional_seconds_add_exactly(ledger: Ledger) -> None:
         "tier_usage": {"cloud": 2.3},
         "type_usage": {"cpu": 2, "gpu": 0.3},
         "model_usage": {"m": 2.3},
-        "total_usage": 2.3,
+        "total_usage": 2,  # an int64 of seconds: 2.3 rounded once
     }
 
 
@@ -49,3 +49,17 @@ def test_a_team_without_usage(ledger: Ledger) -> None:
     empty = {"tier_usage": {}, "type_usage": {}, "model_usage": {}, "total_usage": 0}
     assert ledger.summary("team-a") == empty
     assert ledger.summary("team-z") == empty
+
+
+def test_total_usage_rounds_the_exact_sum_once_halves_up(ledger: Ledger) -> None:
+    # Ten events of 0.4 s: rounding each would give 0; the sum, 4 s, is rounded once.
+    ledger.record_task("team-a", "t1", "acme/x", AT, fees(1), [
+        {"tier": "cloud", "type": "gpu", "seconds": 0.4} for _ in range(10)
+    ])
+    assert ledger.summary("team-a")["total_usage"] == 4
+    ledger.record_task("team-a", "t2", "acme/x", AT, fees(1), [{"tier": "cloud", "type": "gpu", "seconds": 0.5}])
+    summary = ledger.summary("team-a")
+    assert (summary["tier_usage"], summary["total_usage"]) == ({"cloud": 4.5}, 5)  # 4.5 s: halves up
+    ledger.record_task("team-a", "t3", "acme/x", AT, fees(1), [{"tier": "cloud", "type": "gpu", "seconds": 0.499999}])
+    assert ledger.summary("team-a")["total_usage"] == 5  # 4.999999 s
+    assert type(ledger.summary("team-a")["total_usage"]) is int

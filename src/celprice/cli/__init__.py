@@ -1,4 +1,5 @@
-"""The `celprice` command line: try formulas, preview and check pricing, run pricing tests.
+"""The `celprice` command line: try formulas, preview and check pricing, run pricing tests,
+manage a ledger's organisations.
 
 Each command lives in its own module with `add_parser(subparsers)` and
 `run(args) -> exit code`. main() is the only place that turns exceptions into
@@ -12,12 +13,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CELCheckError, CELError, CELSyntaxError
-from . import cases, check, evaluate, explain, preview, repl
+from . import cases, check, evaluate, explain, keys, orgs, preview, repl, serve
 from .common import FAILED, INTERRUPTED, USAGE, UsageError, error
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (preview, evaluate, check, cases, explain, repl)
+_COMMANDS = (preview, evaluate, check, cases, explain, repl, orgs, serve, keys)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,6 +20,8 @@ __all__ = [
     "load_variables",
     "error",
     "cel_error_text",
+    "DEFAULT_DB",
+    "add_db_option",
 ]
 
 # Exit codes, the same for every command.
@@ -27,6 +29,21 @@ OK = 0
 FAILED = 1  # the input was read, and something in it failed (a component, a case, a check)
 USAGE = 2  # the input could not be used at all: usage, unreadable file, invalid JSON or request
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+
+# The ledger a command opens without --db: a SQLite file in the working directory.
+DEFAULT_DB = "sqlite:///celprice.db"
+
+
+def add_db_option(parser: Any) -> None:
+    """`--db URL`, the ledger database, the same for every command that opens one."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=DEFAULT_DB,
+        help=f"the ledger database: sqlite:///path.db or postgresql://user@host/dbname (default: {DEFAULT_DB}, "
+        "a file in the working directory)",
+    )
 
 
 class UsageError(Exception):

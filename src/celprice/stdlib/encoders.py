@@ -7,7 +7,7 @@ from typing import Any, Callable
 from ..registry import Cost, standard
 from .base import fail, no_overload
 
-__all__ = ["FUNCTIONS", "METHODS", "base64_encode", "base64_decode"]
+__all__ = ["DECLS", "base64_encode", "base64_decode"]
 
 _ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 

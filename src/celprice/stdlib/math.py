@@ -14,8 +14,7 @@ from ..work import extremum
 from .base import fail, int64, no_overload
 
 __all__ = [
-    "FUNCTIONS",
-    "METHODS",
+    "DECLS",
     "greatest",
     "least",
     "ceil",

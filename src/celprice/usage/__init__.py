@@ -12,8 +12,8 @@ from SQLite or PostgreSQL. Reference: docs/usage.md.
     >>> ledger.task_cost("team-1", "task-1")["total"]
     2000
 """
-from .errors import LedgerError, TaskNotFound
+from .errors import Forbidden, LedgerError, TaskNotFound
 from .ledger import Ledger
 from .periods import DEFAULT_RANGE, RANGES
 
-__all__ = ["Ledger", "LedgerError", "TaskNotFound", "RANGES", "DEFAULT_RANGE"]
+__all__ = ["Ledger", "LedgerError", "TaskNotFound", "Forbidden", "RANGES", "DEFAULT_RANGE"]

@@ -38,7 +38,9 @@ class Backend(Protocol):
         """A context manager yielding a Transaction; commits on success, rolls back on error."""
         ...
 
-    def create_schema(self, statements: Sequence[str]) -> None: ...
+    def schema_transaction(self) -> Any:
+        """A write transaction that no other process's schema_transaction overlaps."""
+        ...
 
     def close(self) -> None: ...
 
@@ -80,7 +82,7 @@ class _Closed:
     def transaction(self, write: bool) -> Any:
         raise LedgerError("this ledger is closed")
 
-    def create_schema(self, statements: Sequence[str]) -> None:
+    def schema_transaction(self) -> Any:
         raise LedgerError("this ledger is closed")
 
     def close(self) -> None:
@@ -157,10 +159,9 @@ class SQLiteBackend:
             finally:
                 cursor.close()
 
-    def create_schema(self, statements: Sequence[str]) -> None:
-        with self.transaction(write=True) as tx:
-            for statement in statements:
-                tx.change(statement, ())
+    def schema_transaction(self) -> Any:
+        # BEGIN IMMEDIATE already excludes every other writer of the file.
+        return self.transaction(write=True)
 
     def close(self) -> None:
         with self._lock:
@@ -213,13 +214,14 @@ class PostgresBackend:
             except self._psycopg.Error as exc:
                 raise LedgerError(f"{self.description}: {exc}") from exc
 
-    def create_schema(self, statements: Sequence[str]) -> None:
+    @contextmanager
+    def schema_transaction(self) -> Iterator[Transaction]:
         with self.transaction(write=True) as tx:
-            # Two processes creating the schema at once would race on the
-            # catalog despite IF NOT EXISTS; a transaction-scoped lock orders them.
+            # Two processes upgrading at once would race on the catalog despite
+            # IF NOT EXISTS; a transaction-scoped lock orders them, and the
+            # second then finds the version the first wrote.
             tx.rows("SELECT pg_advisory_xact_lock(4242000001)", ())
-            for statement in statements:
-                tx.change(statement, ())
+            yield tx
 
     def close(self) -> None:
         with self._lock:

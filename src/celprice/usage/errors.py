@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..errors import CELError
 
-__all__ = ["LedgerError", "TaskNotFound"]
+__all__ = ["LedgerError", "TaskNotFound", "Forbidden"]
 
 
 class LedgerError(CELError, ValueError):
@@ -20,3 +20,9 @@ class TaskNotFound(LedgerError, LookupError):
         super().__init__(f"no task {task_id!r} recorded for team {team_id!r}")
         self.team_id = team_id
         self.task_id = task_id
+
+
+class Forbidden(LedgerError, PermissionError):
+    """The workspace may not see what it asked for (an API answers 403): a task
+    recorded for another team, or a breakdown filtered to a team that is not
+    one of the organisation's members."""

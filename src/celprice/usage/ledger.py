@@ -14,7 +14,8 @@ from ..pricing.request import describe
 from ..values import INT64_MAX
 from . import sql
 from .backends import CLOSED, Backend, open_backend
-from .errors import LedgerError, TaskNotFound
+from .errors import Forbidden, LedgerError, TaskNotFound
+from .migrations import upgrade
 from .periods import DAY, DEFAULT_RANGE, iso_z, to_micros, window
 
 __all__ = ["Ledger"]
@@ -38,7 +39,7 @@ class Ledger:
     def __init__(self, url: str | None = None) -> None:
         self._db: Backend = open_backend(url)
         try:
-            self._db.create_schema(sql.SCHEMA)
+            upgrade(self._db)
         except BaseException:
             self._db.close()
             raise
@@ -65,81 +66,191 @@ class Ledger:
         completed_at: datetime,
         fees: Mapping[str, Any],
         usage_events: Iterable[Mapping[str, Any]] = (),
+        discount: int = 0,
     ) -> bool:
         """Record a completed task's charge and resource usage.
 
         `fees` is what `evaluate_pricing` returned; a component that holds an
-        error is refused, never charged as 0. Recording a task again is a no-op
-        (the first record stands): returns True when this call recorded it,
-        False when it was already there. Raises LedgerError, writing nothing.
+        error is refused, never charged as 0. `discount` is taken off the
+        total (0 <= discount <= total microcents): the task charged
+        `total - discount`. Recording a task again is a no-op (the first
+        record stands): returns True when this call recorded it, False when it
+        was already there. Raises LedgerError, writing nothing.
         """
         team = _identifier(team_id, "team_id")
         task = _identifier(task_id, "task_id")
         app = _identifier(app_endpoint, "app_endpoint")
         at = to_micros(completed_at, "completed_at")
-        charged = _charged(fees)
+        components = _components(fees)
+        total = components[-1]
+        if type(discount) is not int:
+            raise LedgerError(f"discount must be an integer number of microcents, got {describe(discount)}")
+        if not 0 <= discount <= total:
+            raise LedgerError(f"discount must be between 0 and the task's total ({total} microcents), got {discount}")
         events = [(team, task, seq, *event) for seq, event in enumerate(_events(usage_events))]
         with self._db.transaction(write=True) as tx:
-            if tx.change(sql.INSERT_TASK, (team, task, app, at, at // DAY, *charged)) != 1:
+            if tx.change(sql.INSERT_TASK, (team, task, app, at, at // DAY, *components, discount)) != 1:
                 return False
             tx.change_many(sql.INSERT_EVENT, events)
         return True
 
-    def refund(self, team_id: str, task_id: str) -> None:
-        """Mark a task refunded: it leaves the breakdown and the summary, and its
-        cost reports `refunded: true`. Refunding again changes nothing.
-        Raises TaskNotFound when the team has no such task."""
+    def refund(self, team_id: str, task_id: str, *, amount: int | None = None, refund_id: str | None = None) -> None:
+        """Refund `amount` microcents of what the task charged, or the rest of
+        it when `amount` is None. Refunds of a task add up to at most what it
+        charged. A refund with a `refund_id` is applied once: repeating it
+        (same task, same amount or None) changes nothing. A full refund of a
+        task already refunded in full changes nothing either.
+
+        Breakdowns count the task net of its refunds; refunded in full, it
+        leaves the breakdown and the summary. Raises TaskNotFound (also for
+        another team's task) or LedgerError, writing nothing.
+        """
         team = _identifier(team_id, "team_id")
         task = _identifier(task_id, "task_id")
+        if amount is not None:
+            if type(amount) is not int:
+                raise LedgerError(f"amount must be an integer number of microcents, got {describe(amount)}")
+            if not 0 < amount <= INT64_MAX:
+                raise LedgerError(f"amount must be between 1 and {INT64_MAX} microcents, got {amount}")
+        key = None if refund_id is None else _identifier(refund_id, "refund_id")
         with self._db.transaction(write=True) as tx:
-            if tx.change(sql.REFUND, (team, task)) == 0:
+            if tx.change(sql.LOCK_TASK, (team, task)) == 0:
                 raise TaskNotFound(team, task)
+            if key is not None:
+                done_before = tx.rows(sql.FIND_REFUND, (team, key))
+                if done_before:
+                    _check_repeat(key, task, amount, *done_before[0])
+                    return
+            _, *_fees, total, discount, refunded, in_full = tx.rows(sql.TASK_COST, (team, task))[0]
+            charged = int(total) - int(discount)
+            rest = charged - int(refunded)
+            if amount is None:
+                if in_full:
+                    return
+                amount = rest
+            elif amount > rest:
+                raise LedgerError(
+                    f"a refund of {amount} microcents exceeds what is left to refund of task {task!r}: "
+                    f"{rest} of the {charged} it charged"
+                )
+            if key is not None and tx.change(sql.INSERT_REFUND, (team, key, task, amount)) != 1:
+                # Taken meanwhile by a refund of another task (this task's are locked out).
+                raise LedgerError(f"refund_id {key!r} is already used by another refund")
+            now_refunded = int(refunded) + amount
+            tx.change(sql.SET_REFUNDED, (now_refunded, int(now_refunded == charged), team, task))
 
     def task_cost(self, team_id: str, task_id: str) -> dict[str, Any]:
-        """`GET /usage/tasks/{taskID}/cost`: the charged components and whether
-        the task was refunded. Raises TaskNotFound."""
+        """`GET /usage/tasks/{taskID}/cost`: `total`, `discount` (omitted when
+        0), `charged` and `refunded` (the amount, omitted when 0), then what
+        the store does not document: the task, its app and the fee components.
+        Raises TaskNotFound, for another team's task as for a task nobody
+recorded: whether some other team has a task id is not this team's to learn."""
         team = _identifier(team_id, "team_id")
         task = _identifier(task_id, "task_id")
         with self._db.transaction(write=False) as tx:
             rows = tx.rows(sql.TASK_COST, (team, task))
-        if not rows:
-            raise TaskNotFound(team, task)
-        *charged, refunded = rows[0]
-        cost: dict[str, Any] = {"task_id": task}
-        cost.update(zip(COMPONENTS, (int(value) for value in charged)))
-        cost["refunded"] = bool(refunded)
+            if not rows:
+                raise TaskNotFound(team, task)
+        app, *components, discount, refunded, _ = rows[0]
+        total = int(components[-1])
+        cost: dict[str, Any] = {"total": total}
+        if discount:
+            cost["discount"] = int(discount)
+        cost["charged"] = total - int(discount)
+        if refunded:
+            cost["refunded"] = int(refunded)
+        # Beyond the documented response (docs/usage.md).
+        cost["task_id"] = task
+        cost["app_endpoint"] = app
+        cost.update(zip(COMPONENTS[:-1], (int(value) for value in components[:-1])))
         return cost
 
+    def set_members(self, org_id: str, team_ids: Iterable[str]) -> None:
+        """Declare the teams the organisation workspace `org_id` pays for,
+        replacing any earlier declaration (no teams: it is no organisation any
+        more). A team belongs to at most one organisation, and organisations
+        do not nest. Raises LedgerError, writing nothing."""
+        org = _identifier(org_id, "org_id")
+        if isinstance(team_ids, (str, bytes, Mapping)) or not isinstance(team_ids, Iterable):
+            raise LedgerError(f"team_ids must be a list of team ids, got {describe(team_ids)}")
+        teams = sorted({_identifier(team, f"team_ids[{index}]") for index, team in enumerate(team_ids)})
+        if org in teams:
+            raise LedgerError(f"organisation {org!r} cannot be a member of itself")
+        with self._db.transaction(write=True) as tx:
+            parent = tx.rows(sql.ORG_OF, (org,))
+            if parent and teams:
+                raise LedgerError(
+                    f"{org!r} is a member team of organisation {parent[0][0]!r}; organisations do not nest"
+                )
+            for team in teams:
+                if tx.rows(sql.MEMBERS_OF, (team,)):
+                    raise LedgerError(f"{team!r} is an organisation itself; organisations do not nest")
+                other = tx.rows(sql.ORG_OF, (team,))
+                if other and other[0][0] != org:
+                    raise LedgerError(
+                        f"team {team!r} already belongs to organisation {other[0][0]!r}; remove it there first"
+                    )
+            tx.change(sql.DELETE_MEMBERS, (org,))
+            tx.change_many(sql.INSERT_MEMBER, [(team, org) for team in teams])
+
     def breakdown(
-        self, team_id: str, range: str | None = DEFAULT_RANGE, now: datetime | None = None
+        self,
+        workspace_id: str,
+        range: str | None = DEFAULT_RANGE,
+        now: datetime | None = None,
+        *,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
-        """`GET /usage/breakdown`: the team's spend over the window of `range`
-        (`1h`, `1d`, `7d`, `30d` (also when None), `90d`) ending at `now`
-        (default: the current time), bucketed per minute, hour or day, by app."""
-        team = _identifier(team_id, "team_id")
+        """`GET /usage/breakdown`: the workspace's spend, net of refunds, over
+        the window of `range` (`1h`, `1d`, `7d`, `30d` (also when None), `90d`)
+        ending at `now` (default: the current time), bucketed per minute, hour
+        or day, by app.
+
+        An organisation's breakdown covers its own tasks and its member
+        teams', with `per_team`; `team_id` narrows it to one member team.
+        Filtering by a team that is not a member raises Forbidden.
+        """
+        workspace = _identifier(workspace_id, "workspace_id")
+        narrow = None if team_id is None else _identifier(team_id, "team_id")
         end = to_micros(datetime.now(timezone.utc) if now is None else now, "now")
         win = window(DEFAULT_RANGE if range is None else range, end)
         previous_start, previous_end = win.previous
         first_day, last_day = win.start // DAY, win.end // DAY
-        params: tuple[int | str, ...]
-        if win.step == DAY:
-            groups_sql, params = sql.BREAKDOWN_BY_DAY, (first_day, team, first_day, last_day, win.end)
-        else:
-            groups_sql = sql.BREAKDOWN_BY_STEP
-            params = (win.start, win.step, team, first_day, last_day, win.start, win.end)
-        previous_params = (team, previous_start // DAY, previous_end // DAY, previous_start, previous_end)
         with self._db.transaction(write=False) as tx:
+            members = [row[0] for row in tx.rows(sql.MEMBERS_OF, (workspace,))]
+            if narrow is not None and narrow != workspace and narrow not in members:
+                if members:
+                    raise Forbidden(f"team {narrow!r} is not a member of organisation {workspace!r}")
+                raise Forbidden(
+                    f"workspace {workspace!r} is not an organisation: it cannot filter by another team's id ({narrow!r})"
+                )
+            teams = [narrow] if narrow is not None else [workspace, *members]
+            params: tuple[int | str, ...]
+            if win.step == DAY:
+                groups_sql = sql.breakdown_by_day(len(teams))
+                params = (first_day, *teams, first_day, last_day, win.end)
+            else:
+                groups_sql = sql.breakdown_by_step(len(teams))
+                params = (win.start, win.step, *teams, first_day, last_day, win.start, win.end)
             groups = tx.rows(groups_sql, params)
-            (previous,) = tx.rows(sql.WINDOW_TOTAL, previous_params)
+            previous_params = (*teams, previous_start // DAY, previous_end // DAY, previous_start, previous_end)
+            (previous,) = tx.rows(sql.window_total(len(teams)), previous_params)
 
         per_bucket: dict[int, dict[str, int]] = {}
         calls: dict[str, int] = {}
         spend: dict[str, int] = {}
-        for bucket, app, count, cost in groups:
+        team_calls: dict[str, int] = {}
+        team_spend: dict[str, int] = {}
+        for team, bucket, app, count, cost in groups:
+            team = team or teams[0]  # '' when there is one team (sql.breakdown_by_day)
             cost = int(cost)
-            per_bucket.setdefault(bucket, {})[app] = cost
+            apps = per_bucket.setdefault(bucket, {})
+            apps[app] = apps.get(app, 0) + cost
             calls[app] = calls.get(app, 0) + count
             spend[app] = spend.get(app, 0) + cost
+            team_calls[team] = team_calls.get(team, 0) + count
+            team_spend[team] = team_spend.get(team, 0) + cost
+        # Every cost is >= 0, so no bucket, app or team sum exceeds the total.
         total = _int64(sum(spend.values()), "the window's total cost")
         previous_total = _int64(int(previous[0] or 0), "the previous window's total cost")
 
@@ -157,20 +268,44 @@ class Ledger:
         }
         if previous_total:
             response["trend_percent"] = round((total - previous_total) * 100 / previous_total, 2)
+        response["per_team"] = (
+            [
+                {"team_id": team, "call_count": team_calls[team], "cost": team_spend[team]}
+                for team in sorted(team_spend, key=lambda team: (-team_spend[team], team))
+            ]
+            if members and narrow is None
+            else []
+        )
         return response
 
     def summary(self, team_id: str) -> dict[str, Any]:
         """`GET /usage/summary`: the team's resource time in seconds by tier, by
-        event type and by model, and in all (refunded tasks excluded)."""
+        event type and by model, and in all as whole seconds (tasks refunded
+        in full excluded)."""
         team = _identifier(team_id, "team_id")
         with self._db.transaction(write=False) as tx:
             usage = {key: sorted(tx.rows(statement, (team,))) for key, statement in sql.USAGE_BY.items()}
         response: dict[str, Any] = {
             key: {name: _seconds(int(micros)) for name, micros in rows} for key, rows in usage.items()
         }
-        # Every event has a tier, so the tiers add up to all of the usage.
-        response["total_usage"] = _seconds(sum(int(micros) for _, micros in usage["tier_usage"]))
+        # Every event has a tier, so the tiers add up to all of the usage: the
+        # exact sum in microseconds, rounded once to the nearest second, halves up.
+        micros = sum(int(micros) for _, micros in usage["tier_usage"])
+        response["total_usage"] = _int64((micros + 500_000) // 1_000_000, "total_usage")
         return response
+
+
+
+
+def _check_repeat(refund_id: str, task: str, amount: int | None, done_task: str, done_amount: int) -> None:
+    """A refund_id seen before must be the same refund again."""
+    if done_task != task:
+        raise LedgerError(f"refund_id {refund_id!r} was used for task {done_task!r}, not {task!r}")
+    if amount is not None and amount != int(done_amount):
+        raise LedgerError(
+            f"refund_id {refund_id!r} refunded {int(done_amount)} microcents, not {amount}; "
+            "a new refund needs a new refund_id"
+        )
 
 
 def _identifier(value: object, what: str) -> str:
@@ -189,7 +324,7 @@ def _int64(value: int, what: str) -> int:
     return value
 
 
-def _charged(fees: object) -> list[int]:
+def _components(fees: object) -> list[int]:
     """The five components of an evaluate_pricing response, as microcents."""
     if not isinstance(fees, Mapping):
         raise LedgerError(f"fees must be the object evaluate_pricing returns, got {describe(fees)}")

@@ -1,0 +1,120 @@
+"""The ledger's schema, as the numbered steps that build it, and the upgrade
+that runs them when a ledger is opened.
+
+A database records its schema version in `celprice_schema_version`. Opening a
+ledger runs every step after that version, then records the new one, all in
+one transaction (under an advisory lock on PostgreSQL, with SQLite's write
+lock taken up front): two processes opening an old ledger at once upgrade it
+once, and a step that fails leaves the database as it was.
+
+To change the schema, append one step to STEPS. Never edit a released step:
+databases out there have run it. Steps are SQL in the subset SQLite and
+PostgreSQL share, without `?` or `%` (see sql.py).
+"""
+from __future__ import annotations
+
+from .backends import Backend
+from .errors import LedgerError
+from .keys import SCHEMA as KEYS_SCHEMA
+
+__all__ = ["STEPS", "LATEST", "VERSION_TABLE", "upgrade"]
+
+VERSION_TABLE = "celprice_schema_version"
+
+STEPS: tuple[tuple[str, ...], ...] = (
+    # Version 1: the first released schema (main at 364c134), which had no
+    # version table. Its IF NOT EXISTS lets this step adopt such a ledger: a
+    # database without a version is at version 0, and step 1 finds its tables.
+    (
+        """CREATE TABLE IF NOT EXISTS celprice_tasks (
+            team_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            app_endpoint TEXT NOT NULL,
+            completed_at BIGINT NOT NULL,
+            completed_day BIGINT NOT NULL,
+            resource_fee BIGINT NOT NULL,
+            inference_fee BIGINT NOT NULL,
+            royalty_fee BIGINT NOT NULL,
+            partner_fee BIGINT NOT NULL,
+            total BIGINT NOT NULL,
+            refunded SMALLINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (team_id, task_id)
+        )""",
+        """CREATE INDEX IF NOT EXISTS celprice_tasks_by_day
+            ON celprice_tasks (team_id, completed_day, app_endpoint, refunded, completed_at, total)""",
+        """CREATE TABLE IF NOT EXISTS celprice_usage (
+            team_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            tier TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            model TEXT,
+            micros BIGINT NOT NULL,
+            PRIMARY KEY (team_id, task_id, seq)
+        )""",
+    ),
+    # Version 2: discounts, partial refunds, organisations.
+    (
+        "ALTER TABLE celprice_tasks ADD COLUMN discount BIGINT NOT NULL DEFAULT 0",
+        # refunded_amount is the sum of the task's refunds; `refunded` now
+        # means "refunded in full" (refunded_amount = total - discount).
+        "ALTER TABLE celprice_tasks ADD COLUMN refunded_amount BIGINT NOT NULL DEFAULT 0",
+        # Version 1 refunds were all-or-nothing, of undiscounted tasks.
+        "UPDATE celprice_tasks SET refunded_amount = total WHERE refunded = 1",
+        # completed_day leads so that a daily breakdown groups rows in index
+        # order instead of sorting them (4-5x faster on SQLite at 1M records);
+        # the index covers every breakdown query, now net of discounts and refunds.
+        "DROP INDEX celprice_tasks_by_day",
+        """CREATE INDEX celprice_tasks_by_day_net ON celprice_tasks
+            (team_id, completed_day, app_endpoint, refunded, completed_at, total, discount, refunded_amount)""",
+        # Telling "another team's task" (403) from "no such task" (404).
+        # Refunds given with a refund_id, so that a retried refund is applied once.
+        """CREATE TABLE celprice_refunds (
+            team_id TEXT NOT NULL,
+            refund_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            PRIMARY KEY (team_id, refund_id)
+        )""",
+        # Which teams an organisation workspace pays for; a team has at most one.
+        """CREATE TABLE celprice_members (
+            team_id TEXT NOT NULL PRIMARY KEY,
+            org_id TEXT NOT NULL
+        )""",
+        "CREATE INDEX celprice_members_by_org ON celprice_members (org_id, team_id)",
+    ),
+    # Version 3: the API keys of `celprice serve` (keys.py).
+    KEYS_SCHEMA,
+)
+
+LATEST = len(STEPS)
+
+_CREATE_VERSION_TABLE = f"""CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (
+    one SMALLINT NOT NULL PRIMARY KEY CHECK (one = 1),
+    version INTEGER NOT NULL
+)"""
+
+
+def upgrade(db: Backend, steps: tuple[tuple[str, ...], ...] = STEPS) -> int:
+    """Bring the database to the latest version; returns the version it was at.
+
+    Refuses a database of a newer version than this celprice knows, rather
+    than write to tables it does not understand.
+    """
+    with db.schema_transaction() as tx:
+        tx.change(_CREATE_VERSION_TABLE, ())
+        rows = tx.rows(f"SELECT version FROM {VERSION_TABLE}", ())
+        current = int(rows[0][0]) if rows else 0
+        if current > len(steps):
+            raise LedgerError(
+                f"this ledger's schema is version {current}, newer than this celprice knows "
+                f"(up to {len(steps)}); upgrade celprice to open it"
+            )
+        for step in steps[current:]:
+            for statement in step:
+                tx.change(statement, ())
+        if not rows:
+            tx.change(f"INSERT INTO {VERSION_TABLE} (one, version) VALUES (1, ?)", (len(steps),))
+        elif current < len(steps):
+            tx.change(f"UPDATE {VERSION_TABLE} SET version = ?", (len(steps),))
+    return current
