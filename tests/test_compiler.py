@@ -291,3 +291,9 @@ def test_the_compiler_follows_the_checker_for_namespaced_calls_and_methods() -> 
     refs = set(program.checked.references.values())
     assert {("function", "contains", True), ("function", "math.greatest", False)} <= refs
     assert program.evaluate({"s": "abc", "l": [1, 3]}) is True
+
+
+@pytest.mark.parametrize("name", ["_&&_", "_||_", "_?_:_"])
+def test_the_short_circuit_operators_cannot_be_given_overloads(name: str) -> None:
+    with pytest.raises(celprice.CELError, match="cannot be given new overloads"):
+        Environment(functions=[Function(name, [Overload(["bool", "bool"], "bool", lambda a, b: True)])])

@@ -191,6 +191,20 @@ def _matcher(parsed: TypeName) -> Callable[[Any], bool] | None:
     return _MATCH_TYPES.get(parsed if isinstance(parsed, str) else parsed[0])
 
 
+def _general_match(general: list[tuple[int, tuple, Callable[..., Any]]], args: Sequence[Any]) -> Callable[..., Any] | None:
+    """The first overload of (arity, per-parameter checks, impl) that accepts `args`."""
+    n = len(args)
+    for arity, checks, impl in general:
+        if arity != n:
+            continue
+        for check, arg in zip(checks, args):
+            if check is not None and not check(arg):
+                break
+        else:
+            return impl
+    return None
+
+
 class Overrides:
     """Overloads an Environment adds to one name, chosen by the runtime types of
     the arguments: scalar signatures by one dict lookup on the tuple of
@@ -217,16 +231,7 @@ class Overrides:
             impl = self.exact.get(tuple(map(type, args)))
             if impl is not None:
                 return impl
-        n = len(args)
-        for arity, checks, impl in self.general:
-            if arity != n:
-                continue
-            for check, arg in zip(checks, args):
-                if check is not None and not check(arg):
-                    break
-            else:
-                return impl
-        return None
+        return _general_match(self.general, args)
 
     def claims(self, *samples: Sequence[Any]) -> bool:
         """Whether a custom overload applies to any of these sample argument lists."""
@@ -246,16 +251,8 @@ class Overrides:
         last = fallback if fallback is not None else no_match
         if general:
             def rest(*args: Any) -> Any:
-                n = len(args)
-                for arity, checks, impl in general:
-                    if arity != n:
-                        continue
-                    for check, arg in zip(checks, args):
-                        if check is not None and not check(arg):
-                            break
-                    else:
-                        return impl(*args)
-                return last(*args)
+                impl = _general_match(general, args)
+                return last(*args) if impl is None else impl(*args)
         else:
             rest = last
         if not exact:

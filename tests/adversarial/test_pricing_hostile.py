@@ -129,7 +129,7 @@ def test_hostile_output_meta_items(item: Any, function: str) -> None:
     # anything it accepts fails at most the formula that reads it.
     try:
         response = run(request(outputs=[item], inference_expression=function))
-    except pricing.RequestError as e:
+    except RequestError as e:
         assert e.path.startswith("output_meta.outputs[0]")
         return
     entry = response["inference_fee"]

@@ -161,6 +161,13 @@ def logical_not(value: Any) -> bool:
     no_overload("!_", value)
 
 
+def _logic(name: str) -> Any:
+    def compiled_inline(*args: Any) -> Any:
+        raise CELEvaluationError(f"'{name}' is evaluated by the compiler, not called")
+
+    return compiled_inline
+
+
 # --- equality ----------------------------------------------------------------------
 
 _SIMPLE_EQ = frozenset((int, float, str, bool, bytes, UInt, type(None)))
@@ -419,6 +426,12 @@ DECLS = (
     standard("_%_", mod, *_each(("int", "uint"), 2)),
     standard("-_", neg, *_each(("int", "double", "duration"), 1)),
     standard("!_", logical_not, "bool -> bool"),
+    # Evaluated by the compiler (they short-circuit, and absorb errors): declared
+    # so the names are taken, and an Environment cannot add overloads that would
+    # never run.
+    standard("_&&_", _logic("_&&_"), "bool, bool -> bool", overridable=False),
+    standard("_||_", _logic("_||_"), "bool, bool -> bool", overridable=False),
+    standard("_?_:_", _logic("_?_:_"), "bool, A, A -> A", overridable=False),
     standard("_==_", eq, *_EQUAL, cost=Cost.WALKS, specialised=True),
     standard("_!=_", ne, *_EQUAL, cost=Cost.WALKS, specialised=True),
     *(standard(name, fn, *_ORDER, specialised=True) for name, fn in (("_<_", lt), ("_<=_", le), ("_>_", gt), ("_>=_", ge))),
