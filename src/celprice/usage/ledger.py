@@ -26,6 +26,7 @@ COMPONENTS: tuple[str, ...] = tuple(FEE_NAMES.values())
 TOP_APPS = 10
 _EVENT_KEYS = ("tier", "type", "model", "seconds")
 _MAX_ID = 1024
+_MAX_SECONDS = INT64_MAX // 1_000_000
 
 
 class Ledger:
@@ -352,7 +353,8 @@ def _segment_params(teams: list[str], segments: list[tuple[int, int, int]]) -> l
 
 _SUMMARY_KEYS = dict(zip(sql.USAGE_COLUMNS, ("tier_usage", "type_usage", "model_usage")))
 _BATCH_KEYS = ("team_id", "task_id", "app_endpoint", "completed_at", "fees", "usage_events", "discount")
-_BATCH_REQUIRED = _BATCH_KEYS[:5]
+_BATCH_KEY_SET = frozenset(_BATCH_KEYS)
+_BATCH_REQUIRED = frozenset(_BATCH_KEYS[:5])
 # Items staged and written per round trip of a batch: big enough that
 # statements are few, small enough that the staged rows stay small.
 _BATCH_CHUNK = 20_000
@@ -392,19 +394,25 @@ def _usage_rollups(
 
 
 def _batch_item(index: int, item: object) -> tuple[tuple[Any, ...], list[tuple[str, str, str | None, int]]]:
-    where = f"tasks[{index}]"
-    if not isinstance(item, Mapping):
-        raise LedgerError(f"{where} must be a mapping of record_task's arguments, got {describe(item)}")
-    unknown = [key for key in item if key not in _BATCH_KEYS]
-    if unknown:
-        raise LedgerError(f"{where} has unknown key {unknown[0]!r} (a task has {', '.join(_BATCH_KEYS)})")
-    missing = [key for key in _BATCH_REQUIRED if key not in item]
-    if missing:
-        raise LedgerError(f"{where} is missing {missing[0]!r}")
+    if not _is_mapping(item):
+        raise LedgerError(f"tasks[{index}] must be a mapping of record_task's arguments, got {describe(item)}")
+    assert isinstance(item, Mapping)
+    keys = item.keys()
+    if not _BATCH_KEY_SET >= keys >= _BATCH_REQUIRED:
+        unknown = [key for key in keys if key not in _BATCH_KEY_SET]
+        if unknown:
+            raise LedgerError(
+                f"tasks[{index}] has unknown key {unknown[0]!r} (a task has {', '.join(_BATCH_KEYS)})"
+            )
+        missing = [key for key in _BATCH_KEYS if key in _BATCH_REQUIRED and key not in keys]
+        raise LedgerError(f"tasks[{index}] is missing {missing[0]!r}")
     try:
-        return _task(**item)
+        return _task(
+            item["team_id"], item["task_id"], item["app_endpoint"], item["completed_at"], item["fees"],
+            item.get("usage_events", ()), item.get("discount", 0),
+        )
     except LedgerError as exc:
-        raise LedgerError(f"{where}: {exc}") from None
+        raise LedgerError(f"tasks[{index}]: {exc}") from None
 
 
 def _record_chunk(tx: Any, chunk: list[tuple[int, object]]) -> int:
@@ -449,7 +457,14 @@ def _check_repeat(refund_id: str, task: str, amount: int | None, done_task: str,
         )
 
 
+def _plain(value: object) -> bool:
+    """An identifier as almost every call gives one (record_tasks checks millions)."""
+    return type(value) is str and 0 < len(value) <= _MAX_ID and "\x00" not in value
+
+
 def _identifier(value: object, what: str) -> str:
+    if _plain(value):
+        return value  # type: ignore[return-value]
     if not isinstance(value, str):
         raise LedgerError(f"{what} must be a string, got {describe(value)}")
     if not value or len(value) > _MAX_ID:
@@ -457,6 +472,10 @@ def _identifier(value: object, what: str) -> str:
     if "\x00" in value:
         raise LedgerError(f"{what} must not contain NUL characters")
     return value
+
+
+def _is_mapping(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # isinstance on an ABC is slow
 
 
 def _int64(value: int, what: str) -> int:
@@ -467,45 +486,63 @@ def _int64(value: int, what: str) -> int:
 
 def _components(fees: object) -> list[int]:
     """The five components of an evaluate_pricing response, as microcents."""
-    if not isinstance(fees, Mapping):
+    if not _is_mapping(fees):
         raise LedgerError(f"fees must be the object evaluate_pricing returns, got {describe(fees)}")
     charged = []
     for name in COMPONENTS:
-        entry = fees.get(name)
-        path = f"fees.{name}"
-        if entry is None:
-            raise LedgerError(f"{path} is missing")
-        if not isinstance(entry, Mapping):
-            raise LedgerError(f"{path} must be {{\"value\": microcents}}, got {describe(entry)}")
-        if "error" in entry:
-            raise LedgerError(f"{path} failed and cannot be charged: {entry['error']}")
-        value = entry.get("value")
-        if type(value) is not int:
-            raise LedgerError(f"{path}.value must be an integer number of microcents, got {describe(value)}")
-        if not 0 <= value <= INT64_MAX:
-            raise LedgerError(f"{path}.value must be between 0 and {INT64_MAX} microcents, got {value}")
+        entry = fees.get(name)  # type: ignore[attr-defined]
+        value = entry.get("value") if type(entry) is dict and "error" not in entry else None
+        if type(value) is not int or not 0 <= value <= INT64_MAX:
+            value = _component(f"fees.{name}", entry)
         charged.append(value)
     return charged
 
 
+def _component(path: str, entry: object) -> int:
+    """The microcents of a component, or what is wrong with it."""
+    if entry is None:
+        raise LedgerError(f"{path} is missing")
+    if not _is_mapping(entry):
+        raise LedgerError(f"{path} must be {{\"value\": microcents}}, got {describe(entry)}")
+    assert isinstance(entry, Mapping)
+    if "error" in entry:
+        raise LedgerError(f"{path} failed and cannot be charged: {entry['error']}")
+    value = entry.get("value")
+    if type(value) is not int:
+        raise LedgerError(f"{path}.value must be an integer number of microcents, got {describe(value)}")
+    if not 0 <= value <= INT64_MAX:
+        raise LedgerError(f"{path}.value must be between 0 and {INT64_MAX} microcents, got {value}")
+    return value
+
+
 def _events(events: object) -> list[tuple[str, str, str | None, int]]:
     """Validated usage events as (tier, type, model, microseconds)."""
-    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+    if type(events) is not list and type(events) is not tuple and (
+        isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable)
+    ):
         raise LedgerError(f"usage_events must be a list of events, got {describe(events)}")
     out = []
-    for index, event in enumerate(events):
-        path = f"usage_events[{index}]"
-        if not isinstance(event, Mapping):
-            raise LedgerError(f"{path} must be an object {{tier, type, model, seconds}}, got {describe(event)}")
+    for index, event in enumerate(events):  # type: ignore[arg-type]
+        if not _is_mapping(event):
+            raise LedgerError(
+                f"usage_events[{index}] must be an object {{tier, type, model, seconds}}, got {describe(event)}"
+            )
         unknown = [key for key in event if key not in _EVENT_KEYS]
         if unknown:
-            raise LedgerError(f"{path} has unknown key {unknown[0]!r} (an event has {', '.join(_EVENT_KEYS)})")
-        tier = _identifier(event.get("tier"), f"{path}.tier")
-        kind = _identifier(event.get("type"), f"{path}.type")
-        model = event.get("model")
-        if model is not None:
-            model = _identifier(model, f"{path}.model")
-        out.append((tier, kind, model, _micros(event.get("seconds"), f"{path}.seconds")))
+            raise LedgerError(
+                f"usage_events[{index}] has unknown key {unknown[0]!r} (an event has {', '.join(_EVENT_KEYS)})"
+            )
+        tier, kind, model, seconds = event.get("tier"), event.get("type"), event.get("model"), event.get("seconds")
+        if not (_plain(tier) and _plain(kind) and (model is None or _plain(model))):
+            tier = _identifier(tier, f"usage_events[{index}].tier")
+            kind = _identifier(kind, f"usage_events[{index}].type")
+            if model is not None:
+                model = _identifier(model, f"usage_events[{index}].model")
+        if type(seconds) is int and 0 <= seconds <= _MAX_SECONDS:
+            micros = seconds * 1_000_000
+        else:
+            micros = _micros(seconds, f"usage_events[{index}].seconds")
+        out.append((tier, kind, model, micros))
     return out
 
 
