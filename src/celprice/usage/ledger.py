@@ -27,6 +27,8 @@ TOP_APPS = 10
 _EVENT_KEYS = ("tier", "type", "model", "seconds")
 _MAX_ID = 1024
 _MAX_SECONDS = INT64_MAX // 1_000_000
+# Rows of one multi-row INSERT, well within the databases' limits on parameters.
+_ROWS_PER_STATEMENT = 200
 
 
 class Ledger:
@@ -86,8 +88,11 @@ class Ledger:
             if tx.change(sql.INSERT_TASK, task) != 1:
                 return False
             tx.change_many(sql.INSERT_EVENT, [(team, task_key, seq, *event) for seq, event in enumerate(events)])
-            tx.change_many(sql.ADD_ROLLUP, [(team, step, at - at % step, app, 1, net) for step in sql.STEPS])
-            tx.change_many(sql.ADD_USAGE_ROLLUP, _usage_rollups(team, events))
+            tx.change(sql.ADD_ROLLUP, [value for step in sql.STEPS for value in (team, step, at - at % step, app, 1, net)])
+            usage = _usage_rollups(team, events)
+            for first in range(0, len(usage), _ROWS_PER_STATEMENT):
+                rows = usage[first:first + _ROWS_PER_STATEMENT]
+                tx.change(sql.add_usage_rollups(len(rows)), [value for row in rows for value in row])
         return True
 
     def record_tasks(self, tasks: Iterable[Mapping[str, Any]]) -> int:
