@@ -217,15 +217,15 @@ CLEAR_BATCH: tuple[str, ...] = (f"DELETE FROM {BATCH_TASKS}", f"DELETE FROM {BAT
 DROP_RECORDED = f"""DELETE FROM {BATCH_TASKS} WHERE EXISTS (
     SELECT 1 FROM celprice_tasks t
     WHERE t.team_id = {BATCH_TASKS}.team_id AND t.task_id = {BATCH_TASKS}.task_id)"""
-# ON CONFLICT: a task another connection recorded meanwhile is not written
-# twice; the row count then tells the ledger (which refuses the batch).
+# No ON CONFLICT (PostgreSQL's speculative insertion doubled the cost of this
+# statement): what is left in the batch is new, unless another connection
+# records one of its tasks meanwhile; the primary key then refuses the batch.
 INSERT_BATCH = f"""INSERT INTO celprice_tasks
         (team_id, task_id, app_endpoint, completed_at, completed_day,
          resource_fee, inference_fee, royalty_fee, partner_fee, total, discount)
     SELECT team_id, task_id, app_endpoint, completed_at, completed_day,
          resource_fee, inference_fee, royalty_fee, partner_fee, total, discount
-    FROM {BATCH_TASKS} WHERE true
-    ON CONFLICT (team_id, task_id) DO NOTHING"""
+    FROM {BATCH_TASKS}"""
 BATCH_ROLLUPS: tuple[str, ...] = (
     f"""INSERT INTO celprice_usage (team_id, task_id, seq, tier, event_type, model, micros)
     SELECT b.team_id, b.task_id, e.seq, e.tier, e.event_type, e.model, e.micros
