@@ -13,6 +13,7 @@ from workload import (
     describe_mismatch,
     evaluate_pricing_function,
     example_requests,
+    decoded,
     pricing_compiler,
     same_response,
     same_result,
@@ -34,7 +35,7 @@ def pricing_compile():
 def test_pricing_expression(benchmark, pricing_compile, case):
     benchmark.group = "pricing-expression"
     program = pricing_compile(case["pricing_expression"])
-    activation = case["activation"]
+    activation = decoded(case["activation"])
     got = program.evaluate(activation)
     assert same_result(got, case["expected"]), describe_mismatch(got, case["expected"])
     benchmark(program.evaluate, activation)

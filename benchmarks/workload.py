@@ -128,6 +128,13 @@ def pricing_compiler() -> Callable[[str], Any] | None:
     return lambda source: celprice.compile(source, env)
 
 
+def decoded(activation: dict[str, Any]) -> dict[str, Any]:
+    """The activation with its output-meta items decoded as a request's are (`cost` a double)."""
+    pricing = pricing_module()
+    decode = getattr(pricing, "decode_activation", None) if pricing is not None else None
+    return activation if decode is None else decode(activation)
+
+
 def evaluate_pricing_function() -> Callable[[dict[str, Any]], dict[str, Any]] | None:
     pricing = pricing_module()
     return getattr(pricing, "evaluate_pricing", None) if pricing is not None else None

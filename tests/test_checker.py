@@ -322,22 +322,50 @@ def test_type_names():
 # --- the pricing dialect ----------------------------------------------------------------------
 
 
-def test_pricing_promotion_and_comparisons():
+def test_pricing_arithmetic_and_comparisons():
     env = pricing_environment("total")
-    assert typeof("usage_seconds * 1.5", env) == "double"
+    assert typeof("double(usage_seconds) * 1.5", env) == "double"
     assert typeof("prices.per_image / 2", env) == "int"
-    assert typeof("text_tokens(outputs) / 1000000.0 * prices.per_million", env) == "double"
+    assert typeof("double(text_tokens(outputs)) / 1000000.0 * double(prices.per_million)", env) == "double"
     assert typeof("usage_seconds > 1.5 && 1u < usage_seconds", env) == "bool"
     assert typeof("image_count(outputs) * prices.per_image", env) == "int"
-    assert typeof("sum(resources.map(r, r.price_per_second)) * elapsed_ms / 1000", env) == "dyn"
+    # Only int * int fits a dyn times an int in standard CEL.
+    assert typeof("sum(resources.map(r, r.price_per_second)) * elapsed_ms / 1000", env) == "int"
     assert typeof("output_meta.outputs[0].tokens", env) == "dyn"
+    assert typeof("outputs[0].tokens", env) == "int"
+    assert typeof("inputs[0].seconds", env) == "double"
     assert errors("usage_seconds % 2.5", env) == ["1:15: found no matching overload for '_%_' applied to '(int, double)'"]
     assert errors("usage_seconds + 1u", env) == ["1:15: found no matching overload for '_+_' applied to '(int, uint)'"]
     assert errors("ceil('x')", env) == ["1:5: found no matching overload for 'ceil' applied to '(string)'"]
-    no_promotion = pricing_environment("total", promotion=False)
-    assert errors("usage_seconds * 1.5", no_promotion) == [
-        "1:15: found no matching overload for '_*_' applied to '(int, double)'"
+    assert errors("usage_seconds * 1.5", env) == [
+        "1:15: found no matching overload for '_*_' applied to '(int, double)': "
+        "wrap the int in double(): double(usage_seconds) * 1.5"
     ]
+    promoted = pricing_environment("total", nonstandard_promotion=True)
+    assert typeof("usage_seconds * 1.5", promoted) == "double"
+    assert typeof("text_tokens(outputs) / 1000000.0 * prices.per_million", promoted) == "double"
+
+
+def test_records_type_the_fields_they_list():
+    env = celprice.Environment(
+        variables={"items": "list(Item)", "plain": "list(map(string, dyn))"},
+        records={"Item": {"seconds": "double", "count": "int"}},
+    )
+    assert typeof("items[0].seconds", env) == "double"
+    assert typeof("items[0].count", env) == "int"
+    assert typeof("items[0].other", env) == "dyn"  # a key the record does not list
+    assert typeof("items.map(i, i.seconds)", env) == "list(double)"
+    assert typeof("has(items[0].seconds)", env) == "bool"
+    assert typeof("items[0]", env) == "map(string, dyn)"  # a map to everything but selection
+    assert typeof("plain[0].seconds", env) == "dyn"
+    # A record joined with another map is a plain map: the other's fields may differ.
+    assert typeof("[items[0], {'seconds': 1}][1].seconds", env) == "dyn"
+    assert errors("items[0].seconds * 2", env) == [
+        "1:18: found no matching overload for '_*_' applied to '(double, int)': write the int as a double: "
+        "items[0].seconds * 2.0"
+    ]
+    with pytest.raises(celprice.CELError, match="record 'Item', field 'n'"):
+        celprice.Environment(records={"Item": {"n": "integer"}})
 
 
 def test_check_pricing_result_types():

@@ -666,7 +666,7 @@ VALID_REQUEST: dict[str, Any] = {
         "prices": {"per_image": 200000, "per_million": 150, "gpu": 2500},
         "inference_expression": "image_count(output_meta.outputs) * prices.per_image",
         "resource_expression": "",
-        "royalty_expression": "text_tokens(outputs) / 1000000.0 * prices.per_million",
+        "royalty_expression": "double(text_tokens(outputs)) / 1000000.0 * double(prices.per_million)",
         "partner_expression": None,
         "total_expression": "",
         "description": "\"$\" + to_dollars(prices.per_image) + \" per image\"",

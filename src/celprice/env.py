@@ -56,11 +56,12 @@ _NAMED = frozenset({"int", "uint", "double", "bool", "string", "bytes", "null_ty
 _GENERIC = frozenset({"list", "map", "optional_type", "type"})
 
 
-def parse_type(text: str) -> TypeName:
+def parse_type(text: str, records: Mapping[str, Any] = {}) -> TypeName:
     """Parse a CEL type name such as `map(string, list(int))` (the checker's
     representation); a name starting with an upper-case letter is a type
-    parameter (`A`, `T`). Anything celprice has no values for is a ValueError."""
-    parsed = parse_checker_type(text)
+    parameter (`A`, `T`); the names in `records` are an environment's record
+    types. Anything celprice has no values for is a ValueError."""
+    parsed = parse_checker_type(text, named=dict.fromkeys(records, "dyn"))
 
     def validate(t: TypeName) -> None:
         if isinstance(t, Var):
@@ -193,6 +194,12 @@ class Environment:
     exactly when variables are declared; True checks even without declarations
     (every name must then be declared); False skips type checking (undeclared
     names are still errors when variables are declared).
+
+    `records` names map types whose fields have fixed types, for data a service
+    decodes before evaluation: `{"Item": {"seconds": "double"}}` lets a variable be
+    `list(Item)`, and the checker then knows `items[0].seconds` is a double (any
+    other key is `dyn`). The service must make the data match; the runtime does
+    not convert it.
     """
 
     def __init__(
@@ -203,13 +210,22 @@ class Environment:
         *,
         limits: Limits | None = None,
         check: bool | None = None,
+        records: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.container = container
         self.check = check
+        self.records: dict[str, dict[str, str]] = {}
+        for record, fields in (records or {}).items():
+            for field_name, type_text in fields.items():
+                try:
+                    parse_type(type_text)
+                except ValueError as e:
+                    raise CELError(f"record {record!r}, field {field_name!r}: {e}") from None
+            self.records[record] = dict(fields)
         self.variables: dict[str, str] = {}
         for name, type_text in (variables or {}).items():
             try:
-                parse_type(type_text)
+                parse_type(type_text, self.records)
             except ValueError as e:
                 raise CELError(f"variable {name!r}: {e}") from None
             self.variables[name] = type_text

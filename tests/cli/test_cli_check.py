@@ -82,3 +82,46 @@ def test_invalid_json_exits_2(write):
     result = run_cli("check", write("p.json", "{'single': 'quotes'}"))
     assert result.returncode == 2
     assert "invalid JSON: Expecting property name enclosed in double quotes (line 1, column 2)" in result.stderr
+
+
+def test_an_int_mixed_with_a_double_is_a_located_problem_with_the_fix(write):
+    pricing = {"prices": {"x": 300000000}, "resource_expression": "0",
+               "inference_expression": "text_tokens(inputs) / 1000000.0 * prices.x"}
+    result = run_cli("check", write("p.json", pricing))
+    assert result.returncode == 1
+    assert result.stdout == (
+        "inference_expression:1:21: found no matching overload for '_/_' applied to '(int, double)': "
+        "wrap the int in double(): double(text_tokens(inputs)) / 1000000.0\n"
+        " | text_tokens(inputs) / 1000000.0 * prices.x\n"
+        " | ....................^\n"
+        "1 problem\n"
+    )
+    # Written as the message says, it passes, and prices 1200 tokens at $3 per million.
+    fixed = {**pricing, "inference_expression": "double(text_tokens(inputs)) / 1000000.0 * double(prices.x)"}
+    result = run_cli("check", write("p.json", fixed))
+    assert (result.returncode, result.stdout) == (0, "no problems\n")
+    request = {"pricing": fixed, "output_meta": {"inputs": [{"type": "text", "tokens": 1200}]}}
+    result = run_cli("preview", write("r.json", request))
+    assert result.returncode == 0, result.stderr
+    assert "360000" in result.stdout  # 1200 * 300,000,000 / 1,000,000
+
+
+def test_an_unknown_pricing_field_is_a_problem_with_the_closest_name(write):
+    result = run_cli("check", write("p.json", {**GOOD, "inference_expresion": "1"}))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        "pricing.inference_expresion: unknown field 'inference_expresion'; did you mean 'inference_expression'?"
+    )
+
+
+def test_warnings_are_printed_and_do_not_fail_the_check(write):
+    request = {"pricing": {**GOOD, "total_expression": "inference_fee"}, "ouput_meta": {"outputs": []}}
+    result = run_cli("check", write("r.json", request))
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "warning: ouput_meta: unknown field 'ouput_meta'; did you mean 'output_meta'?",
+        "warning: pricing.total_expression: the total does not read resource_fee, so it bills the user less "
+        "than the components whenever it is above 0 (the default resource expression bills compute time); "
+        "add it to the total, or set that expression to 0",
+        "no problems",
+    ]

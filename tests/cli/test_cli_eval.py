@@ -173,8 +173,8 @@ def test_a_limit_error_is_an_evaluation_error():
 
 
 @needs_pricing
-def test_pricing_environment_has_the_pricing_functions_and_promotion():
-    result = run_cli("eval", "--pricing", "[to_dollars(2500000), 3 * 1.5, image_count(outputs)]",
+def test_pricing_environment_has_the_pricing_functions_and_standard_arithmetic():
+    result = run_cli("eval", "--pricing", "[to_dollars(2500000), 3.0 * 1.5, image_count(outputs)]",
                      "--var", 'outputs=[{"type": "image", "count": 2}]')
     assert result.returncode == 0, result.stderr
     assert result.stdout == '["0.025", 4.5, 2]\n'
@@ -204,3 +204,13 @@ def test_pricing_rejects_a_variable_no_formula_can_read():
     assert result.stderr.startswith("celprice eval: the pricing environment has no variable 'output' (it has ")
     assert "outputs" in result.stderr
     assert result.stdout == ""
+
+
+@needs_pricing
+def test_pricing_variables_are_decoded_like_a_request():
+    # `"seconds": 90` is the double 90.0 to a formula, as in a request.
+    result = run_cli("eval", "--pricing", "outputs[0].seconds / 60.0", "--var", 'outputs=[{"type": "audio", "seconds": 90}]')
+    assert (result.returncode, result.stdout) == (0, "1.5\n")
+    result = run_cli("eval", "--pricing", "outputs[0].seconds", "--var", 'outputs=[{"type": "audio", "seconds": "x"}]')
+    assert result.returncode == 2
+    assert result.stderr == 'celprice eval: invalid variable: outputs[0].seconds: must be a number, got "x"\n'

@@ -58,7 +58,7 @@ def test_a_failing_case_prints_a_diff_of_the_components_and_exits_1(write):
 
 
 def test_expected_errors_by_flag_and_by_text(write):
-    broken = {"output_meta": {"outputs": [{"type": "image", "count": "many"}]}}
+    broken = {"output_meta": {"outputs": [{"type": "image", "count": -1}]}}
     cases = suite(
         {"name": "any error", **broken, "expect": {"inference_fee": {"error": True}}},
         {"name": "error text", **broken, "expect": {"inference_fee": {"error": "image_count"}}},

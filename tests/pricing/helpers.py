@@ -9,19 +9,20 @@ from celprice.pricing import pricing_environment
 
 
 def ev(
-    source: str, kind: str = "total", promotion: bool = True, *, check: bool | None = None, **variables: Any
+    source: str, kind: str = "total", promoted: bool = False, *, check: bool | None = None, **variables: Any
 ) -> Any:
-    """Evaluate a formula in the pricing environment of `kind` (type-checked unless check=False)."""
-    env = pricing_environment(kind, promotion=promotion, check=check)
+    """Evaluate a formula in the pricing environment of `kind` (type-checked unless check=False);
+    `promoted` turns on the non-standard numeric promotion."""
+    env = pricing_environment(kind, nonstandard_promotion=promoted, check=check)
     return celprice.compile(source, env).evaluate(variables)
 
 
-def err(source: str, kind: str = "total", promotion: bool = True, **variables: Any) -> str:
+def err(source: str, kind: str = "total", promoted: bool = False, **variables: Any) -> str:
     """The located message of the run-time error a formula raises (fails the test if it
     succeeds). The type checker is off, so helpers' own checks of what they are given
     (as they would be given mistyped data) are what is tested."""
     try:
-        value = ev(source, kind, promotion, check=False, **variables)
+        value = ev(source, kind, promoted, check=False, **variables)
     except celprice.CELEvaluationError as e:
         return e.located()
     raise AssertionError(f"{source!r} evaluated to {value!r}, expected an error")

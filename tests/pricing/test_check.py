@@ -86,12 +86,13 @@ def test_effective_defaults_are_checked():
 
 
 def test_promotion_flag_changes_type_checks_only():
-    assert check_pricing({"inference_expression": "3 * 1.5"}) == []
-    (problem,) = check_pricing({"inference_expression": "3 * 1.5"}, promotion=False)
+    assert check_pricing({"inference_expression": "3 * 1.5"}, nonstandard_promotion=True) == []
+    (problem,) = check_pricing({"inference_expression": "3 * 1.5"})
     assert problem.headline() == (
-        "inference_expression:1:3: found no matching overload for '_*_' applied to '(int, double)'"
+        "inference_expression:1:3: found no matching overload for '_*_' applied to '(int, double)': "
+        "write the int as a double: 3.0 * 1.5"
     )
-    (problem,) = check_pricing({"inference_expression": "3 * nope"}, promotion=False)
+    (problem,) = check_pricing({"inference_expression": "3 * nope"}, nonstandard_promotion=True)
     assert problem.message == "undeclared reference to 'nope'"
 
 

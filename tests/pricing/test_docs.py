@@ -18,7 +18,7 @@ import re
 import pytest
 
 import celprice
-from celprice.pricing import check_pricing, estimate_pricing, evaluate_pricing, pricing_environment
+from celprice.pricing import check_pricing, decode_activation, estimate_pricing, evaluate_pricing, pricing_environment
 
 from .helpers import same
 
@@ -61,7 +61,8 @@ def _task() -> dict:
             "resource_ms": task["elapsed_ms"], "resource_cost": task["resource_fee"]}
 
 
-TASK = _task()
+# The items as a request delivers them to formulas: decoded with their field types.
+TASK = decode_activation(_task())
 REQUEST = {k: TASK[k] for k in ("output_meta", "resources", "usage_seconds", "elapsed_ms", "task_inputs", "task_function")}
 ENV = pricing_environment("total")
 UNCHECKED = pricing_environment("total", check=False)

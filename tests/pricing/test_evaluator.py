@@ -201,11 +201,31 @@ def test_replaceable_defaults():
         PricingDefaults(total_expression=None)  # type: ignore[arg-type]
 
 
-def test_promotion_can_be_switched_off():
+def test_arithmetic_is_standard_cel_unless_promotion_is_asked_for():
     pricing = {"inference_expression": "3 * 1.5"}
-    assert evaluate_pricing({"pricing": pricing})["inference_fee"] == {"value": 5}  # 4.5 rounds to 5
-    off = evaluate_pricing({"pricing": pricing}, promotion=False)["inference_fee"]
-    assert off == {"value": 0, "error": "inference_expression:1:3: found no matching overload for '_*_' applied to '(int, double)'"}
+    strict = evaluate_pricing({"pricing": pricing})["inference_fee"]
+    assert strict == {
+        "value": 0,
+        "error": "inference_expression:1:3: found no matching overload for '_*_' applied to '(int, double)': "
+        "write the int as a double: 3.0 * 1.5",
+    }
+    promoted = evaluate_pricing({"pricing": pricing}, nonstandard_promotion=True)["inference_fee"]
+    assert promoted == {"value": 5}  # 4.5 rounds to 5
+    # The old switch is gone rather than silently meaning something else.
+    with pytest.raises(TypeError):
+        evaluate_pricing({"pricing": pricing}, promotion=True)  # type: ignore[call-arg]
+
+
+def test_mixed_numbers_at_run_time_say_how_to_fix_them():
+    # A dyn value (a task input) escapes the checker; the run-time error still names the fix.
+    response = evaluate_pricing(
+        {"pricing": {"inference_expression": "get(task_inputs, 'n', 1) * 2.5"}, "task_inputs": {"n": 2}}
+    )
+    assert response["inference_fee"] == {
+        "value": 0,
+        "error": "inference_expression:1:26: found no matching overload for '_*_' applied to '(int, double)': "
+        "wrap the int in double()",
+    }
 
 
 @pytest.mark.parametrize(
@@ -224,8 +244,8 @@ def test_promotion_can_be_switched_off():
         ("1 < 1.5 && 2u > 1.5 && 1 == 1.0", True),
     ],
 )
-def test_numeric_promotion(source, expected):
-    env = celprice.pricing.pricing_environment("total")
+def test_nonstandard_promotion(source, expected):
+    env = celprice.pricing.pricing_environment("total", nonstandard_promotion=True)
     value = celprice.compile(source, env).evaluate({})
     assert value == expected and type(value) is type(expected)
 
@@ -233,11 +253,11 @@ def test_numeric_promotion(source, expected):
 @pytest.mark.parametrize("source", ["5 % 2.0", "1 + 1u", "1u - 1", "'a' * 2.0"])
 def test_promotion_keeps_cel_errors(source):
     # The checker knows the promotion overloads: the rest are type errors at compile time...
-    env = celprice.pricing.pricing_environment("total")
+    env = celprice.pricing.pricing_environment("total", nonstandard_promotion=True)
     with pytest.raises(celprice.CELCheckError, match="found no matching overload"):
         celprice.compile(source, env)
     # ...and still errors at run time when checking is off.
-    env = celprice.pricing.pricing_environment("total", check=False)
+    env = celprice.pricing.pricing_environment("total", nonstandard_promotion=True, check=False)
     with pytest.raises(celprice.CELEvaluationError, match="found no matching overload"):
         celprice.compile(source, env).evaluate({})
 
@@ -282,7 +302,7 @@ def test_evaluate_pricing_caches_engines_per_pricing():
     evaluate_pricing({"pricing": {**pricing, "estimate": "1"}})
     assert len(evaluator_module._engines) == 3
     # Other settings are part of the key.
-    evaluate_pricing({"pricing": pricing}, promotion=False)
+    evaluate_pricing({"pricing": pricing}, nonstandard_promotion=True)
     evaluate_pricing({"pricing": pricing}, defaults=PricingDefaults(royalty_expression="1"))
     assert len(evaluator_module._engines) == 5
 

@@ -92,18 +92,20 @@ def test_accepted_shapes_and_defaults():
     assert response["inference_fee"] == {"value": 0}
 
 
-def test_free_form_items_are_not_validated_up_front():
-    # A bad item fails only the formula that reads it.
+def test_free_form_rows_are_not_validated_up_front():
+    # A bad resource row fails only the formula that reads it.
     response = evaluate_pricing(
-        {
-            "pricing": {"inference_expression": "image_count(outputs)", "partner_expression": "size(resources)"},
-            "output_meta": {"outputs": ["not a map"]},
-            "resources": [1, "two"],
-        }
+        {"pricing": {"partner_expression": "size(resources)"}, "resources": [1, "two"]}
     )
-    assert response["inference_fee"]["error"] == "inference_expression:1:12: image_count: item 0 is not a map, got string"
     assert response["partner_fee"] == {"value": 2}
     assert response["resource_fee"]["error"].startswith("resource_expression:")
+
+
+def test_an_output_meta_item_must_be_an_object():
+    # The store decodes items into structs: a string is not an item.
+    with pytest.raises(RequestError) as e:
+        evaluate_pricing({"pricing": {}, "output_meta": {"outputs": [{"type": "text"}, "not a map"]}})
+    assert str(e.value) == 'output_meta.outputs[1]: must be an object, got "not a map"'
 
 
 def test_elapsed_ms_and_usage_seconds():

@@ -1,5 +1,6 @@
-"""The shared benchmark workload: every `pricing_expression` (written with the helpers)
-gives the workload's expected value, kind included, in the total's environment."""
+"""The shared benchmark workload: every `expression` (standard CEL) and every
+`pricing_expression` (written with the helpers, in the total's environment, over
+decoded output-meta items) gives the workload's expected value, kind included."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import pathlib
 import pytest
 
 import celprice
-from celprice.pricing import pricing_environment
+from celprice.pricing import decode_activation, pricing_environment
 
 from .helpers import same
 
@@ -23,9 +24,14 @@ CASES = json.loads(WORKLOAD.read_text())["cases"] if WORKLOAD is not None else [
 @pytest.mark.skipif(not CASES, reason="shared workload not present")
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
 def test_workload_case(case):
-    env = pricing_environment("total")
     act = {"task_function": "", "resource_ms": case["activation"].get("elapsed_ms", 0), **case["activation"]}
-    for key in ("expression", "pricing_expression"):
-        if key in case:
-            value = celprice.compile(case[key], env).evaluate(act)
-            assert same(value, case["expected"]), (key, value)
+    # `expression` is standard CEL over dyn variables (the workload's own definition).
+    plain = celprice.Environment(variables={name: "dyn" for name in act})
+    value = celprice.compile(case["expression"], plain).evaluate(act)
+    assert same(value, case["expected"]), ("expression", value)
+    if "pricing_expression" in case:
+        # The pricing dialect sees output-meta items as a request decodes them (`cost` a double).
+        value = celprice.compile(case["pricing_expression"], pricing_environment("total")).evaluate(
+            decode_activation(act)
+        )
+        assert same(value, case["expected"]), ("pricing_expression", value)

@@ -19,6 +19,7 @@ from typing import Any
 from .. import ast
 from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
+from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
 from ..parser import Int64Boundary
 from ..values import TYPES, type_name
 from .decls import STANDARD, VARIADIC_NUMERIC
@@ -33,6 +34,9 @@ from .types import (
     more_general,
     parse_type,
     parse_types,
+    is_record,
+    record_field,
+    record_type,
     resolve,
     undo,
     walk,
@@ -117,7 +121,13 @@ class Declarations:
 
     def __init__(self, env: Any, functions: Iterable[Any] = ()) -> None:
         self.container = env.container
-        self.variables: dict[str, Type] = {name: parse_type(text) for name, text in env.variables.items()}
+        records = {
+            name: record_type({field: parse_type(text) for field, text in fields.items()})
+            for name, fields in getattr(env, "records", {}).items()
+        }
+        self.variables: dict[str, Type] = {
+            name: parse_type(text, named=records) for name, text in env.variables.items()
+        }
         std_functions, std_methods = _standard()
         custom = [*env.custom, *functions]
         if custom:
@@ -221,6 +231,8 @@ class _Checker:
         """The common type of two values (list elements, ?: branches); dyn when none."""
         mark = len(self.trail)
         if assignable(previous, current, self.subs, self.trail):
+            if previous is not current and (is_record(previous) or is_record(current)):
+                return ("map", "string", DYN)  # a record and another map: the fields may differ
             return more_general(previous, current, self.subs)
         undo(self.subs, self.trail, mark)
         return DYN
@@ -281,7 +293,7 @@ class _Checker:
         if type(w) is Var or w == DYN or w == ERROR:
             r: Type = w if w == ERROR else DYN
         elif type(w) is tuple and w[0] == "map":
-            r = w[2]
+            r = record_field(w, field) or w[2]
         elif type(w) is tuple and w[0] == "optional_type":
             inner = self.select(w[1], field, pos, False)
             return inner if _is_error(inner) else ("optional_type", inner)
@@ -413,9 +425,17 @@ class _Checker:
         return name
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
-        types = [self.visit(a, scope) for a in args]
         decls = self.decls
         fn = (decls.methods if member else decls.functions).get(name)
+        if member and fn is not None and len(args) == 3 and 3 not in fn.by_arity:
+            var = args[1]
+            if type(var) is ast.Ident and not var.absolute and var.name not in scope:
+                if var.name not in decls.variables:
+                    # `list.sum(o, o.count)`: written like a macro, where `o` would be
+                    # reported as an undeclared reference that says nothing useful.
+                    self.visit(args[0], scope)
+                    return self.error(macro_style_fix(name, args[0], var.name, args[2], node.pos), node.pos)
+        types = [self.visit(a, scope) for a in args]
         if fn is None:
             if name in (decls.untyped_methods if member else decls.untyped_functions):
                 return DYN
@@ -469,7 +489,11 @@ class _Checker:
                 return "bool"
             if fn.name == "@in" and self.comparable(types[0], self.element(types[1])):
                 return "bool"
-            return self.error(self.describe(fn.name, types, member), node.pos)
+            message = self.describe(fn.name, types, member)
+            mixed = None if member else mixed_number_operand(fn.name, [self.fmt(t) for t in types])
+            if mixed is not None:
+                message += ": " + mixed_number_fix(node, mixed)
+            return self.error(message, node.pos)
         if len(matches) == 1:
             result, bound = matches[0]
             for v, t in bound:

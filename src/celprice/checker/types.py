@@ -8,6 +8,10 @@ A type is one of:
 - a tuple `(name, *params)`: a parameterised type (`("list", "int")`,
   `("map", "string", "int")`, `("optional_type", T)`, `("type", T)`, or an
   abstract type such as `("tuple", A, B, C)`);
+- a record: a `map(string, dyn)` tuple made by `record_type`, whose identity
+  carries a table of typed fields (decoded data whose known keys always hold one
+  type). It is a plain map type to everything but field selection, so it passes
+  wherever such a map does; a type rebuilt from it (by `resolve`) is a plain map;
 - a `Var`: a type parameter. Declarations use named Vars (`A`, `K`, `V`);
   each use of a generic overload gets fresh ones, bound through a
   substitution (a dict Var -> type) while checking.
@@ -23,6 +27,9 @@ __all__ = [
     "Var",
     "Type",
     "DYN",
+    "record_type",
+    "record_field",
+    "is_record",
     "ERROR",
     "NUMBERS",
     "parse_type",
@@ -70,13 +77,42 @@ _ARITY = {"list": 1, "map": 2, "optional_type": 1, "type": 1}
 _TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_.]*)|([(),]))")
 
 
+# id(record type) -> (the type, its fields); records are few (one per field table).
+_RECORDS: dict[int, tuple[tuple, dict]] = {}
+_RECORDS_BY_FIELDS: dict[tuple, tuple] = {}
+
+
+def record_type(fields: dict[str, Type]) -> tuple:
+    """The record type with these typed fields (the same object for the same table)."""
+    key = tuple(sorted((name, format_type(t)) for name, t in fields.items()))
+    t = _RECORDS_BY_FIELDS.get(key)
+    if t is None:
+        t = tuple(["map", "string", DYN])  # a new object: its identity names the record
+        _RECORDS[id(t)] = (t, dict(fields))
+        _RECORDS_BY_FIELDS[key] = t
+    return t
+
+
+def record_field(t: Type, name: str) -> Type | None:
+    """The declared type of field `name` when `t` is a record that lists it."""
+    entry = _RECORDS.get(id(t))
+    return None if entry is None or entry[0] is not t else entry[1].get(name)
+
+
+def is_record(t: Type) -> bool:
+    return id(t) in _RECORDS and _RECORDS[id(t)][0] is t
+
+
 def _is_param(name: str) -> bool:
     return name[:1].isupper() and "." not in name
 
 
-def parse_types(text: str, params: dict[str, Var] | None = None) -> list[Type]:
+def parse_types(
+    text: str, params: dict[str, Var] | None = None, named: dict[str, Type] | None = None
+) -> list[Type]:
     """A comma-separated list of type names (`"list(A), int"`); `params` maps type
-    parameter names to Vars, so the same name means the same Var across calls."""
+    parameter names to Vars, so the same name means the same Var across calls;
+    `named` maps further names (an environment's records) to their types."""
     if params is None:
         params = {}
     tokens: list[str] = []
@@ -109,6 +145,8 @@ def parse_types(text: str, params: dict[str, Var] | None = None) -> list[Type]:
         if not args:
             if name in _BARE:
                 return _BARE[name]
+            if named and name in named:
+                return named[name]
             if _is_param(name):
                 var = params.get(name)
                 if var is None:
@@ -131,8 +169,8 @@ def parse_types(text: str, params: dict[str, Var] | None = None) -> list[Type]:
     return out
 
 
-def parse_type(text: str, params: dict[str, Var] | None = None) -> Type:
-    types = parse_types(text, params)
+def parse_type(text: str, params: dict[str, Var] | None = None, named: dict[str, Type] | None = None) -> Type:
+    types = parse_types(text, params, named)
     if len(types) != 1:
         raise ValueError(f"invalid type name {text!r}")
     return types[0]

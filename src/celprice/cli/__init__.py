@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CELCheckError, CELError, CELSyntaxError
-from . import cases, check, evaluate, explain, orgs, preview, repl, usage
+from . import cases, check, evaluate, explain, keys, orgs, preview, repl, serve, usage
 from .common import FAILED, INTERRUPTED, USAGE, UsageError, error
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (preview, evaluate, check, cases, explain, repl, orgs, usage)
+_COMMANDS = (preview, evaluate, check, cases, explain, repl, orgs, serve, keys, usage)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,18 +22,21 @@ def add_parser(subparsers: Any) -> None:
         "check",
         help="validate every expression of a pricing, as saving it would",
         description="Check every expression of an AppPricing (or of a request's \"pricing\") and print each "
-        "problem with its caret snippet. Exit 0 when there is none, 1 when there are problems, "
-        "2 when the file cannot be read.",
+        "problem with its caret snippet, then any warnings (a total that leaves a component unpaid, "
+        "unknown request fields). Exit 0 when there is no problem (warnings do not count), 1 when "
+        "there are problems, 2 when the file cannot be read.",
     )
     p.add_argument("pricing", metavar="PRICING.json", help="an AppPricing object, or a request with a \"pricing\" key (- for stdin)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    pricing = pricing_of(read_json(args.pricing))
+    document = read_json(args.pricing)
+    pricing = pricing_of(document)
     invalid = pricing_api.request_error()
     try:
         problems = pricing_api.check_pricing(pricing)
+        warnings = pricing_api.warnings(document, pricing)
     except invalid as e:
         # A pricing of the wrong shape (prices not integers, an expression not a string)
         # is one more problem found by validation, not an unreadable file.
@@ -41,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         return FAILED
     for problem in problems:
         print(str(problem))
+    # Warnings do not stop a save: they are printed, and the exit status ignores them.
+    for warning in warnings:
+        print(str(warning))
     if problems:
         count = len(problems)
         print(f"{count} problem{'s' if count != 1 else ''}")

@@ -34,7 +34,7 @@ def add_variable_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pricing",
         action="store_true",
-        help="use the pricing environment (its functions, such as to_dollars, and numeric promotion)",
+        help="use the pricing environment (its functions, such as to_dollars)",
     )
 
 
@@ -67,6 +67,9 @@ def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any
     message = undeclared(env, variables)
     if message is not None:
         raise UsageError(message)
+    if args.pricing:
+        # Output-meta items as a request delivers them (`"seconds": 90` is 90.0).
+        variables = pricing_api.decoded(variables)
     return env, variables
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..env import Environment
 from .common import UsageError
 
-__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "request_error"]
+__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "warnings", "decoded", "request_error"]
 
 
 def module() -> ModuleType:
@@ -39,6 +39,28 @@ def evaluate_pricing(request: Any) -> dict[str, Any]:
 
 def check_pricing(pricing: Any) -> list[Any]:
     return module().check_pricing(pricing)
+
+
+def warnings(document: Any, pricing: Any) -> list[Any]:
+    """The warnings about a pricing (and, when `document` is a whole request, about its
+    fields); empty when the pricing module has no warnings."""
+    mod = module()
+    found = list(getattr(mod, "pricing_warnings", lambda p: [])(pricing))
+    if document is not pricing:
+        found = list(getattr(mod, "request_warnings", lambda r: [])(document)) + found
+    return found
+
+
+def decoded(variables: dict[str, Any]) -> dict[str, Any]:
+    """Variables with their output-meta items decoded as a request's are; an invalid
+    item is a usage error naming it."""
+    decode = getattr(module(), "decode_activation", None)
+    if decode is None:
+        return variables
+    try:
+        return decode(variables)
+    except request_error() as e:
+        raise UsageError(f"invalid variable: {e}") from None
 
 
 def request_error() -> type[Exception]:

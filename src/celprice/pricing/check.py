@@ -6,10 +6,13 @@ from typing import Any
 
 from ..env import Limits
 from ..errors import format_snippet
-from .components import FEE_FIELDS, PricingDefaults, Problem, compile_field, is_plain_text
-from .request import pricing_problems
+from .. import ast
+from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text
+from .estimate import free_names
+from .messages import Message, unknown_keys
+from .request import OUTPUT_META_FIELDS, PRICING_FIELDS, REQUEST_FIELDS, pricing_problems
 
-__all__ = ["check_pricing"]
+__all__ = ["check_pricing", "pricing_warnings", "request_warnings"]
 
 
 def _source(pricing: Mapping[str, Any], field: str, defaults: PricingDefaults) -> str | None:
@@ -27,7 +30,7 @@ def check_pricing(
     pricing: Any,
     *,
     defaults: PricingDefaults | None = None,
-    promotion: bool = True,
+    nonstandard_promotion: bool = False,
     limits: Limits | None = None,
 ) -> list[Problem]:
     """Every problem of an AppPricing: its shape (bad prices, non-string fields) and each
@@ -39,19 +42,23 @@ def check_pricing(
     problems = [Problem(path, None, None, message) for path, message in shape]
     if not isinstance(pricing, Mapping):
         return problems
+    # The store's decoder would drop an unknown field, so a misspelt expression
+    # would silently become its default: refused when saving.
+    unknown = unknown_keys(pricing, PRICING_FIELDS, "pricing")
+    problems += [Problem(path, None, None, message) for path, message, _ in unknown]
     for field in FEE_FIELDS:
         source = _source(pricing, field, defaults)
         if source is not None:
-            problems += _checked(field, source, _NUMBER, "fee must be a number", promotion, limits)
+            problems += _checked(field, source, _NUMBER, "fee must be a number", nonstandard_promotion, limits)
     description = _source(pricing, "description", defaults)
     if description is not None and not is_plain_text(description):
         problems += _checked(
-            "description", description, _STRING, "description must be a string", promotion, limits
+            "description", description, _STRING, "description must be a string", nonstandard_promotion, limits
         )
     estimate = _source(pricing, "estimate", defaults)
     if estimate is not None:
         problems += _checked(
-            "estimate", estimate, _ESTIMATE, "estimate must be a number or a {min, max} map", promotion, limits
+            "estimate", estimate, _ESTIMATE, "estimate must be a number or a {min, max} map", nonstandard_promotion, limits
         )
     return problems
 
@@ -64,14 +71,87 @@ _ESTIMATE = (*_NUMBER, "map")
 
 
 def _checked(
-    field: str, source: str, allowed: tuple[str, ...], what: str, promotion: bool, limits: Limits | None
+    field: str, source: str, allowed: tuple[str, ...], what: str, nonstandard_promotion: bool, limits: Limits | None
 ) -> list[Problem]:
     """compile_field's problems, plus one when the checked result type can never be
     what the field needs (`inference_expression:1:1: fee must be a number, got string`)."""
-    program, problems = compile_field(field, source, promotion=promotion, limits=limits)
+    program, problems = compile_field(field, source, nonstandard_promotion=nonstandard_promotion, limits=limits)
     if program is None or program.result_type is None:
         return problems
     result = program.result_type
     if result.split("(", 1)[0] in allowed:
         return problems
     return [Problem(field, 1, 1, f"{what}, got {result}", format_snippet(source, 1, 1))]
+
+
+def _is_zero(source: str, nonstandard_promotion: bool, field: str) -> bool:
+    program, _ = compile_field(field, source, nonstandard_promotion=nonstandard_promotion)
+    return program is not None and type(program.ast) is ast.Literal and program.ast.value == 0  # type: ignore[attr-defined]
+
+
+def pricing_warnings(
+    pricing: Any, *, defaults: PricingDefaults | None = None, nonstandard_promotion: bool = False
+) -> list[Message]:
+    """What may be wrong with a pricing that can still be saved.
+
+    `total_below_components`: a custom total that does not read a component that
+    can be above zero bills the user less than the components pay out (the
+    default resource expression bills compute time, so `total_expression:
+    partner_fee` leaves it unpaid). Only the names the total reads are looked at:
+    a total that reads every component but still undercuts them is not found.
+    """
+    if not isinstance(pricing, Mapping):
+        return []
+    defaults = defaults or PricingDefaults()
+    total = pricing.get("total_expression")
+    if type(total) is not str or not total.strip():
+        return []  # the default total is the sum itself
+    program, _ = compile_field("total_expression", total, nonstandard_promotion=nonstandard_promotion)
+    if program is None:
+        return []
+    read = free_names(program.ast)
+    missing = []
+    for field in FEE_FIELDS[:-1]:
+        source = _source(pricing, field, defaults)
+        if source is None or _is_zero(source, nonstandard_promotion, field):
+            continue
+        name = FEE_NAMES[field]
+        if name in read or (name == "resource_fee" and "resource_cost" in read):
+            continue
+        missing.append(name)
+    if not missing:
+        return []
+    names = ", ".join(missing)
+    default = ""
+    if "resource_fee" in missing and _is_default(pricing, "resource_expression"):
+        default = " (the default resource expression bills compute time)"
+    return [
+        Message(
+            "total_below_components",
+            f"the total does not read {names}, so it bills the user less than the components whenever "
+            f"{'it is' if len(missing) == 1 else 'they are'} above 0{default}; "
+            f"add {'it' if len(missing) == 1 else 'them'} to the total, or set "
+            f"{'that expression' if len(missing) == 1 else 'those expressions'} to 0",
+            "pricing.total_expression",
+            meta={"components": missing},
+        )
+    ]
+
+
+def _is_default(pricing: Mapping[str, Any], field: str) -> bool:
+    value = pricing.get(field)
+    return value is None or (type(value) is str and not value.strip())
+
+
+def request_warnings(request: Any) -> list[Message]:
+    """Fields of a request (and of its `output_meta`) that the store ignores: usually a
+    typo such as `ouput_meta`, which would price the task as if it produced nothing."""
+    if not isinstance(request, Mapping):
+        return []
+    found = unknown_keys(request, REQUEST_FIELDS, "request")
+    meta = request.get("output_meta")
+    found += unknown_keys(meta, OUTPUT_META_FIELDS, "output_meta")
+    return [
+        Message("unknown_field", message, path.removeprefix("request."), meta={"suggestion": s} if s else {})
+        for path, message, s in found
+    ]

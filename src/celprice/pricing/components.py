@@ -97,10 +97,10 @@ def is_plain_text(description: str) -> bool:
 
 
 def compile_field(
-    field: str, source: str, *, promotion: bool = True, limits: Limits | None = None
+    field: str, source: str, *, nonstandard_promotion: bool = False, limits: Limits | None = None
 ) -> tuple[Program | None, list[Problem]]:
     """Compile one expression field against its kind's environment: (program, []) or (None, problems)."""
-    env = pricing_environment(FIELD_KINDS[field], promotion=promotion, limits=limits)
+    env = pricing_environment(FIELD_KINDS[field], nonstandard_promotion=nonstandard_promotion, limits=limits)
     try:
         return compile(source, env), []
     except CELCheckError as e:

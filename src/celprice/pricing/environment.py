@@ -15,14 +15,19 @@ from typing import Any
 from ..env import Environment, Function, Limits, Overload
 from ..stdlib import operators as ops
 from .functions import HELPERS
+from .meta import FIELD_TYPES, RECORD_NAME
 
 __all__ = ["KINDS", "FIELD_KINDS", "RUNTIME_NAMES", "variables_for", "pricing_environment", "PROMOTION"]
+
+# The checker's view of an output-meta item: the typed fields the request decoder
+# guarantees (meta.py), every other key dyn.
+_RECORDS = {RECORD_NAME: FIELD_TYPES}
 
 _TASK_VARIABLES = {
     "prices": "map(string, int)",
     "output_meta": "map(string, dyn)",
-    "inputs": "list(map(string, dyn))",
-    "outputs": "list(map(string, dyn))",
+    "inputs": f"list({RECORD_NAME})",
+    "outputs": f"list({RECORD_NAME})",
     "resources": "list(map(string, dyn))",
     "usage_seconds": "int",
     "elapsed_ms": "int",
@@ -91,16 +96,25 @@ PROMOTION: tuple[Function, ...] = tuple(
 
 @lru_cache(maxsize=64)
 def pricing_environment(
-    kind: str = "total", *, promotion: bool = True, limits: Limits | None = None, check: bool | None = None
+    kind: str = "total",
+    *,
+    nonstandard_promotion: bool = False,
+    limits: Limits | None = None,
+    check: bool | None = None,
 ) -> Environment:
     """The Environment of one expression kind: `resource`, `component` (inference,
     royalty, partner), `total`, `description` or `estimate`.
 
     `total` sees every fee variable, so it is the one to use for trying a formula.
+    Arithmetic is standard CEL, as in the store: `int` and `double` do not mix.
+    `nonstandard_promotion=True` adds the promoted operators (`int|uint op double`
+    is a double), for a service that wants them; formulas that rely on it are
+    rejected by the store.
     Formulas are type-checked at compile time (the variables have real types, the
-    helpers and the promoted operators typed overloads); `check=False` skips the
-    type checker (names are still checked), leaving type mistakes to evaluation.
+    helpers typed overloads, output-meta items their decoded field types);
+    `check=False` skips the type checker (names are still checked), leaving type
+    mistakes to evaluation.
     """
     variables = variables_for(kind)
-    functions = (*PROMOTION, *HELPERS) if promotion else HELPERS
-    return Environment(variables=variables, functions=functions, limits=limits, check=check)
+    functions = (*PROMOTION, *HELPERS) if nonstandard_promotion else HELPERS
+    return Environment(variables=variables, functions=functions, limits=limits, check=check, records=_RECORDS)

@@ -58,7 +58,9 @@ class _Estimator:
         self.error: str | None = None
         source = engine.pricing.expressions["estimate"]
         if source is not None:
-            program, problems = compile_field("estimate", source, promotion=engine.promotion, limits=engine.limits)
+            program, problems = compile_field(
+                "estimate", source, nonstandard_promotion=engine.nonstandard_promotion, limits=engine.limits
+            )
             self.program = program
             if problems:
                 self.error = problems[0].headline()
@@ -103,7 +105,7 @@ def estimate_pricing(
     request: Mapping[str, Any],
     *,
     defaults: PricingDefaults | None = None,
-    promotion: bool = True,
+    nonstandard_promotion: bool = False,
     limits: Limits | None = None,
 ) -> dict[str, Any]:
     """`{"estimable": bool, "estimate": int | {"min", "max"} | None}`, plus `error` when
@@ -113,7 +115,7 @@ def estimate_pricing(
     estimable pricing's estimate is its total computed from the task inputs.
     """
     pricing, task = split_request(request)
-    engine = engine_for(pricing, defaults, promotion, limits)
+    engine = engine_for(pricing, defaults, nonstandard_promotion, limits)
     act = task_activation(engine.prices, **task)
     est = _estimator(engine)
     if engine.pricing.expressions["estimate"] is not None:

@@ -26,12 +26,14 @@ class _Component:
 
     __slots__ = ("field", "name", "program", "error", "source", "is_default", "fast", "fixed")
 
-    def __init__(self, field: str, source: str, is_default: bool, promotion: bool, limits: Limits | None) -> None:
+    def __init__(
+        self, field: str, source: str, is_default: bool, nonstandard_promotion: bool, limits: Limits | None
+    ) -> None:
         self.field = field
         self.name = FEE_NAMES[field]
         self.source = source
         self.is_default = is_default
-        program, problems = compile_field(field, source, promotion=promotion, limits=limits)
+        program, problems = compile_field(field, source, nonstandard_promotion=nonstandard_promotion, limits=limits)
         self.program: Program | None = program
         self.error: str | None = _compile_error(problems)
         # Custom limits could stop the formula where the direct computation would not.
@@ -105,13 +107,13 @@ class PricingEngine:
         self,
         pricing: Mapping[str, Any] | ValidPricing,
         defaults: PricingDefaults | None = None,
-        promotion: bool = True,
+        nonstandard_promotion: bool = False,
         limits: Limits | None = None,
     ) -> None:
         valid = pricing if isinstance(pricing, ValidPricing) else parse_pricing(pricing)
         self.pricing = valid
         self.defaults = defaults = defaults or DEFAULTS
-        self.promotion = promotion
+        self.nonstandard_promotion = nonstandard_promotion
         self.limits = limits
         self.prices: dict[str, int] = dict(valid.prices)
         components = []
@@ -119,7 +121,7 @@ class PricingEngine:
             source = valid.expressions[field]
             is_default = source is None
             components.append(
-                _Component(field, getattr(defaults, field) if is_default else source, is_default, promotion, limits)
+                _Component(field, getattr(defaults, field) if is_default else source, is_default, nonstandard_promotion, limits)
             )
         self.components: tuple[_Component, ...] = tuple(components)
         self._resource, self._inference, self._royalty, self._partner, self._total = components
@@ -132,7 +134,9 @@ class PricingEngine:
             source = self.defaults.description
         if is_plain_text(source):
             return source, None
-        program, problems = compile_field("description", source, promotion=self.promotion, limits=self.limits)
+        program, problems = compile_field(
+            "description", source, nonstandard_promotion=self.nonstandard_promotion, limits=self.limits
+        )
         if program is None:
             return "", _compile_error(problems)
         try:
@@ -238,16 +242,19 @@ def _cache_key(pricing: Any) -> tuple | None:
 
 
 def engine_for(
-    pricing: Any, defaults: PricingDefaults | None = None, promotion: bool = True, limits: Limits | None = None
+    pricing: Any,
+    defaults: PricingDefaults | None = None,
+    nonstandard_promotion: bool = False,
+    limits: Limits | None = None,
 ) -> PricingEngine:
     """The (cached) engine of a pricing object; RequestError when it has the wrong shape."""
     key = _cache_key(pricing)
     if key is None:
-        return PricingEngine(pricing, defaults, promotion, limits)
-    key = (key, defaults, promotion, limits)
+        return PricingEngine(pricing, defaults, nonstandard_promotion, limits)
+    key = (key, defaults, nonstandard_promotion, limits)
     engine = _engines.get(key)
     if engine is None:
-        engine = PricingEngine(pricing, defaults, promotion, limits)
+        engine = PricingEngine(pricing, defaults, nonstandard_promotion, limits)
         if len(_engines) >= _CACHE_SIZE:
             # Drop the oldest entry; dicts keep insertion order.
             try:
@@ -280,7 +287,7 @@ def evaluate_pricing(
     request: Mapping[str, Any],
     *,
     defaults: PricingDefaults | None = None,
-    promotion: bool = True,
+    nonstandard_promotion: bool = False,
     limits: Limits | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The `/usage/cel/evaluate` response for a parsed request object (see spec/pricing.md).
@@ -295,7 +302,7 @@ def evaluate_pricing(
     pricing = get("pricing")
     if pricing is None:
         raise RequestError("pricing", "is required")
-    engine = engine_for(pricing, defaults, promotion, limits)
+    engine = engine_for(pricing, defaults, nonstandard_promotion, limits)
     act = task_activation(
         engine.prices,
         get("output_meta"),

@@ -149,6 +149,30 @@ def get_extra(item: Any, key: Any, default: Any) -> Any:
     return _get("get_extra", extra, key, default)
 
 
+def _path_getter(fn: str, want: type, want_name: str) -> Callable[[Any, Any, Any], Any]:
+    """`get_bool(item, "extra.a.b", default)`: follow the dotted path through maps; a
+    missing or null step gives the default, a value of another type is an error
+    (taking the default would price silently as if the flag were unset)."""
+
+    def getter(item: Any, path: str, default: Any) -> Any:
+        value = item
+        for step in path.split("."):
+            if value is None:
+                return default
+            if not isinstance(value, Mapping):
+                _fail(f"{fn}: '{path}': cannot look up '{step}' in a {type_name(value)}")
+            found, value = _lookup(value, step)
+            if not found:
+                return default
+        if value is None:
+            return default
+        if type(value) is not want:
+            _fail(f"{fn}: '{path}' must be a {want_name}, got {type_name(value)}")
+        return value
+
+    return getter
+
+
 # --- numbers ----------------------------------------------------------------------
 
 
@@ -260,6 +284,17 @@ def _map_getter(name: str, impl: Callable[..., Any]) -> Function:
     )
 
 
+def _path_getter_fn(name: str, want: type, want_name: str) -> Function:
+    impl = _path_getter(name, want, want_name)
+    return Function(
+        name,
+        [
+            Overload(["map(dyn, dyn)", "string", want_name], want_name, impl),
+            Overload(["null_type", "string", want_name], want_name, impl),
+        ],
+    )
+
+
 HELPERS: tuple[Function, ...] = (
     _items_fn("image_count", "int", image_count),
     _items_fn("text_tokens", "int", text_tokens),
@@ -269,6 +304,8 @@ HELPERS: tuple[Function, ...] = (
     _items_fn("first", "dyn", first, "string"),
     _map_getter("get", get),
     _map_getter("get_extra", get_extra),
+    _path_getter_fn("get_bool", bool, "bool"),
+    _path_getter_fn("get_string", str, "string"),
     Function("sum", [Overload(["list(dyn)"], "dyn", sum_), Overload(["list(dyn)"], "dyn", sum_, member=True)]),
     _numeric("min", 2, _int_if_all_int, _extremum(True)),
     _numeric("max", 2, _int_if_all_int, _extremum(False)),

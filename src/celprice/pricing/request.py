@@ -3,8 +3,9 @@
 A request of the wrong shape is the caller's mistake, not a formula's: it
 raises RequestError whose message starts with the JSON path of the bad field
 (`pricing.prices.per_image: must be a non-negative integer, got "abc"`).
-Free-form data (output-meta items, resource rows, task inputs) is not looked
-into here; a formula that reads a bad field fails in its own component.
+Output-meta items are decoded with the store's field types (meta.py); other
+free-form data (resource rows, task inputs, an item's `extra`) is not looked
+into here: a formula that reads a bad field fails in its own component.
 """
 from __future__ import annotations
 
@@ -16,19 +17,38 @@ from typing import Any
 
 from ..values import INT64_MAX
 from .components import FEE_FIELDS
+from .meta import DecodeError, decode_items
 
 __all__ = [
     "RequestError",
     "ValidPricing",
     "EXPRESSION_FIELDS",
+    "PRICING_FIELDS",
+    "REQUEST_FIELDS",
+    "OUTPUT_META_FIELDS",
     "pricing_problems",
     "parse_pricing",
     "task_activation",
+    "decode_activation",
     "describe",
 ]
 
 EXPRESSION_FIELDS: tuple[str, ...] = (*FEE_FIELDS, "description", "estimate")
 _TEXT_FIELDS = (*EXPRESSION_FIELDS, "upstream_pricing")
+# Every field of an AppPricing and of a request; anything else is a typo or an
+# extension the store ignores (check_pricing refuses it in a pricing, and warns
+# about it in a request).
+PRICING_FIELDS: tuple[str, ...] = ("prices", *_TEXT_FIELDS)
+REQUEST_FIELDS: tuple[str, ...] = (
+    "pricing",
+    "output_meta",
+    "resources",
+    "usage_seconds",
+    "elapsed_ms",
+    "task_inputs",
+    "task_function",
+)
+OUTPUT_META_FIELDS: tuple[str, ...] = ("inputs", "outputs")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _LISTS = (list, tuple)
 
@@ -140,6 +160,23 @@ def _int(path: str, value: Any) -> int:
     return n  # type: ignore[return-value]
 
 
+def decode_activation(act: Mapping[str, Any]) -> dict[str, Any]:
+    """An activation's `inputs`, `outputs` and `output_meta` items decoded as a request's
+    are (for formulas evaluated outside `evaluate_pricing`, such as a benchmark's)."""
+    out = dict(act)
+    try:
+        for key in ("inputs", "outputs"):
+            if act.get(key) is not None:
+                out[key] = decode_items(act[key], key, describe)
+        meta = act.get("output_meta")
+        if isinstance(meta, Mapping):
+            decoded = {k: decode_items(meta[k], f"output_meta.{k}", describe) for k in OUTPUT_META_FIELDS if meta.get(k)}
+            out["output_meta"] = {**meta, **decoded}
+    except DecodeError as e:
+        raise RequestError(e.path, e.message) from None
+    return out
+
+
 def task_activation(
     prices: dict[str, int],
     output_meta: Any = None,
@@ -156,8 +193,11 @@ def task_activation(
         meta = output_meta
     else:
         raise RequestError("output_meta", f"must be an object, got {describe(output_meta)}")
-    inputs = _list("output_meta.inputs", meta.get("inputs"))
-    outputs = _list("output_meta.outputs", meta.get("outputs"))
+    try:
+        inputs = decode_items(_list("output_meta.inputs", meta.get("inputs")), "output_meta.inputs", describe)
+        outputs = decode_items(_list("output_meta.outputs", meta.get("outputs")), "output_meta.outputs", describe)
+    except DecodeError as e:
+        raise RequestError(e.path, e.message) from None
     if meta.get("inputs") is not inputs or meta.get("outputs") is not outputs:
         # Fill in the missing lists without touching the caller's map.
         meta = {**meta, "inputs": inputs, "outputs": outputs}

@@ -11,14 +11,18 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from ..errors import CELEvaluationError, NoSuchOverload
+from ..hints import MIXED_NUMBERS_HINT, mixed_number_operand
 from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, UInt, type_name
 
 __all__ = ["no_overload", "int64", "uint64", "fail", "excerpt"]
 
 
 def no_overload(name: str, *args: Any) -> NoReturn:
-    types = ", ".join(type_name(a) for a in args)
-    raise NoSuchOverload(f"found no matching overload for '{name}' applied to '({types})'")
+    names = [type_name(a) for a in args]
+    message = f"found no matching overload for '{name}' applied to '({', '.join(names)})'"
+    if mixed_number_operand(name, names) is not None:
+        message += f": {MIXED_NUMBERS_HINT}"
+    raise NoSuchOverload(message)
 
 
 def fail(message: str) -> NoReturn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from . import sql
 from .backends import Backend
 from .errors import LedgerError
+from .keys import SCHEMA as KEYS_SCHEMA
 
 __all__ = ["STEPS", "LATEST", "VERSION_TABLE", "upgrade"]
 
@@ -83,7 +84,9 @@ STEPS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX celprice_members_by_org ON celprice_members (org_id, team_id)",
     ),
-    # Version 3: rollups, so that breakdowns and summaries read sums per
+    # Version 3: the API keys of `celprice serve` (keys.py).
+    KEYS_SCHEMA,
+    # Version 4: rollups, so that breakdowns and summaries read sums per
     # bucket instead of every record (docs/usage.md, Rollups).
     (
         # The CHECKs turn a sum past int64 into an error on SQLite, whose
