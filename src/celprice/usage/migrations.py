@@ -82,6 +82,19 @@ STEPS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX celprice_members_by_org ON celprice_members (org_id, team_id)",
     ),
+    # Version 3: published pricings, and which version priced a task.
+    (
+        # One row per published version of an app's AppPricing, as saved (a
+        # plain description wrapped as a CEL string literal), in JSON.
+        """CREATE TABLE celprice_pricings (
+            app_endpoint TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            pricing TEXT NOT NULL,
+            PRIMARY KEY (app_endpoint, version)
+        )""",
+        # NULL for the tasks recorded without a version (all of them before).
+        "ALTER TABLE celprice_tasks ADD COLUMN pricing_version INTEGER",
+    ),
 )
 
 LATEST = len(STEPS)
