@@ -12,7 +12,7 @@ from typing import Any
 from ..env import Environment
 from .common import UsageError
 
-__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "warnings", "decoded", "request_error"]
+__all__ = ["module", "environment", "evaluate_pricing", "estimate_pricing", "check_pricing", "warnings", "decoded", "request_error"]
 
 
 def module() -> ModuleType:
@@ -35,6 +35,10 @@ def environment() -> Environment:
 
 def evaluate_pricing(request: Any) -> dict[str, Any]:
     return module().evaluate_pricing(request)
+
+
+def estimate_pricing(request: Any) -> dict[str, Any]:
+    return module().estimate_pricing(request)
 
 
 def check_pricing(pricing: Any) -> list[Any]:
