@@ -148,6 +148,7 @@ def test_publishing_examples():
     with Ledger() as ledger:
         assert ledger.publish_pricing("acme/sdxl-turbo", json.loads(pricing)) == 1
         assert ledger.pricing("acme/sdxl-turbo") == json.loads(first)
+        assert list(ledger.pricing("acme/sdxl-turbo")) == list(json.loads(first))
         assert ledger.patch_pricing("acme/sdxl-turbo", json.loads(patch)) == 2
         assert ledger.pricing("acme/sdxl-turbo") == json.loads(second)
         assert ledger.pricing("acme/sdxl-turbo", 1) == json.loads(first)
