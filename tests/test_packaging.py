@@ -36,6 +36,8 @@ def test_wheel_installs_into_a_fresh_venv_and_parses(tmp_path):
     code = (
         "import celprice, importlib.resources as r;"
         "assert r.files('celprice').joinpath('cel.lark').is_file();"
+        # The pricing JSON Schemas, which /openapi.json embeds.
+        "assert r.files('celprice').joinpath('schema', 'request.schema.json').is_file();"
         "print(celprice.compile('[1, 2].map(x, x * k)').evaluate({'k': 3}))"
     )
     run = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=tmp_path)

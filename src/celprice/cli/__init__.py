@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CELCheckError, CELError, CELSyntaxError
-from . import cases, check, estimate, evaluate, explain, orgs, preview, repl
+from . import cases, check, estimate, evaluate, explain, keys, orgs, preview, repl, serve
 from .common import FAILED, INTERRUPTED, USAGE, UsageError, error
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (preview, estimate, evaluate, check, cases, explain, repl, orgs)
+_COMMANDS = (preview, estimate, evaluate, check, cases, explain, repl, orgs, serve, keys)
 
 
 def build_parser() -> argparse.ArgumentParser:

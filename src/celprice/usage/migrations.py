@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .backends import Backend
 from .errors import LedgerError
+from .keys import SCHEMA as KEYS_SCHEMA
 
 __all__ = ["STEPS", "LATEST", "VERSION_TABLE", "upgrade"]
 
@@ -82,7 +83,9 @@ STEPS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX celprice_members_by_org ON celprice_members (org_id, team_id)",
     ),
-    # Version 3: published pricings, and which version priced a task.
+    # Version 3: the API keys of `celprice serve` (keys.py).
+    KEYS_SCHEMA,
+    # Version 4: published pricings, and which version priced a task.
     (
         # One row per published version of an app's AppPricing, as saved (a
         # plain description wrapped as a CEL string literal), in JSON.
