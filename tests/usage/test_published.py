@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from celprice import evaluate_pricing
 from celprice.usage import InvalidPricing, Ledger, LedgerError, PricingNotFound
@@ -264,3 +266,17 @@ def test_a_ledger_of_the_previous_version_upgrades(shared_url: str) -> None:
         assert ledger.publish_pricing(APP, IMAGES) == 1
         ledger.record_task("team-a", "task-2", APP, NOW, fees(10), pricing_version=1)
         assert ledger.task_cost("team-a", "task-2")["pricing_version"] == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1))
+def test_every_plain_description_renders_exactly_as_written(text: str) -> None:
+    from celprice.pricing.components import is_plain_text
+    from celprice.pricing.evaluator import engine_for
+    from celprice.usage.published import saved
+
+    if not text.strip() or not is_plain_text(text):
+        return
+    stored = saved(APP, {"description": text})
+    assert not is_plain_text(stored["description"])
+    assert engine_for(stored).description == (text, None)

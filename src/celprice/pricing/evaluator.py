@@ -174,7 +174,7 @@ class PricingEngine:
 
     def run(self, act: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Evaluate every component against a task activation (built by `task_activation`)."""
-        resource_c, inference_c, royalty_c, partner_c, total_c = self.components
+        resource_c = self._resource
         if resource_c.reads_fees:
             act["fees"] = {}
         resource, resource_error = resource_c.run(act)
@@ -185,9 +185,9 @@ class PricingEngine:
             act["resource_cost"] = _failed("resource_cost")
         if self._fees_read:
             return self._run_with_fees(act, resource, resource_error)
-        inference, inference_error = inference_c.run(act)
-        royalty, royalty_error = royalty_c.run(act)
-        partner, partner_error = partner_c.run(act)
+        inference, inference_error = self._inference.run(act)
+        royalty, royalty_error = self._royalty.run(act)
+        partner, partner_error = self._partner.run(act)
         return self._finish(act, resource, resource_error, inference, inference_error, royalty, royalty_error,
                             partner, partner_error)
 
