@@ -60,3 +60,16 @@ def test_an_invalid_request_exits_2(write):
     missing = run_cli("estimate", "nowhere.json")
     assert missing.returncode == 2 and "cannot read nowhere.json" in missing.stderr
     assert_no_traceback(missing)
+
+
+def test_a_pricing_file_and_a_task_file_combine(write):
+    pricing = write("pricing.yaml", "prices: {per_image: 1000}\nresource_expression: '0'\n"
+                    "inference_expression: get(task_inputs, 'n', 1) * prices.per_image\n")
+    task = write("task.yaml", "task_inputs: {n: 3}\n")
+    result = run_cli("estimate", "--pricing-file", pricing, "--task", task)
+    assert (result.returncode, json.loads(result.stdout)) == (0, {"confidence": "exact", "microcents": 3000})
+    request = write("r.json", {"pricing": {"inference_expression": "1"}, "input": {"n": 5}})
+    replaced = run_cli("estimate", request, "--pricing-file", pricing)
+    assert json.loads(replaced.stdout) == {"confidence": "exact", "microcents": 5000}
+    nothing = run_cli("estimate")
+    assert nothing.returncode == 2 and "give a request file, or the pricing with --pricing-file FILE" in nothing.stderr

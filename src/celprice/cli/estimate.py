@@ -5,8 +5,8 @@ import argparse
 import json
 from typing import Any
 
-from . import pricing_api
-from .common import FAILED, OK, UsageError, read_json
+from . import inputs, pricing_api
+from .common import FAILED, OK, UsageError
 from .preview import dollars
 
 __all__ = ["add_parser", "run", "format_text"]
@@ -38,16 +38,22 @@ def add_parser(subparsers: Any) -> None:
         "JSON: confidence exact (with microcents), range (min, max, from the pricing's estimate expression) or "
         "unknown (with depends_on, the post-execution variables the fees need). The request holds the pricing, "
         "the task's input and function ({\"pricing\": ..., \"input\": ..., \"function\": ...}); a preview request "
-        "(task_inputs, task_function) works as it is. Exit 0 when the estimate was computed (unknown included), "
+        "(task_inputs, task_function) works as it is, and so do a pricing file and a task file that combine "
+        "(--pricing-file, --task; given with a request file, they replace its pricing or its task fields). "
+        "Exit 0 when the estimate was computed (unknown included), "
         "1 when a formula failed (estimate_error), 2 for an invalid request, an unreadable file or a usage error.",
     )
-    p.add_argument("request", metavar="REQUEST.json", help="the estimate request (- for stdin)")
+    p.add_argument(
+        "request", metavar="REQUEST", nargs="?", help="the estimate request, JSON or YAML (.yaml/.yml; - for JSON on stdin)"
+    )
+    inputs.add_pricing_file_option(p)
+    inputs.add_task_option(p)
     p.add_argument("--pretty", action="store_true", help="print the estimate in dollars for people instead of JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    request = read_json(args.request)
+    request = inputs.assemble_request(args.request, args.pricing_file, args.task)
     invalid = pricing_api.request_error()
     try:
         answer = pricing_api.estimate_pricing(request)
