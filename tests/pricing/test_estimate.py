@@ -247,3 +247,18 @@ def test_free_names():
     assert names("outputs.all(i, v, i < size(inputs))") == {"outputs", "inputs"}
     assert names("cel.bind(x, usage_seconds, x + elapsed_ms)") == {"usage_seconds", "elapsed_ms"}
     assert names("has(output_meta.outputs) && resource_fee > 0") == {"output_meta", "resource_fee"}
+
+
+def test_no_resources_zeroes_only_the_rates_times_time_formula():
+    from celprice.pricing import PricingDefaults
+
+    pricing = {"inference_expression": "7"}
+    timed = PricingDefaults(resource_expression="usage_seconds * 10")
+    assert estimate_pricing({"pricing": pricing, "resources": []}, defaults=timed) == {
+        "confidence": "unknown", "depends_on": ["usage_seconds"],
+    }
+    free = PricingDefaults(resource_expression="0")
+    assert estimate_pricing({"pricing": pricing}, defaults=free) == {"confidence": "exact", "microcents": 7}
+    # The same formula written out by the author counts like the default.
+    written = {**pricing, "resource_expression": PricingDefaults().resource_expression}
+    assert est(written, resources=[]) == {"confidence": "exact", "microcents": 7}

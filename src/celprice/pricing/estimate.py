@@ -42,6 +42,8 @@ _READ_AS: dict[str, str] = {
     "partner_fee": "partner_fee",
 }
 _COMPONENTS = tuple(FEE_NAMES.values())[:-1]
+# The platform's resource formula: 0 for an app without resources, whatever the time.
+_RATES_TIMES_TIME = PricingDefaults().resource_expression
 
 
 class _Reads:
@@ -111,8 +113,8 @@ def depends_on(engine: PricingEngine, resources_known: bool = False, no_resource
         needs = set(reads.runtime[index])
         if resources_known:
             needs.discard("resources")
-        if index == 0 and component.is_default and no_resources:
-            needs.clear()
+        if index == 0 and no_resources and component.source == _RATES_TIMES_TIME:
+            needs.clear()  # the sum of no rates, times any time
         waits = any(unknown.get(name) for name in reads.components[index])
         if not component.is_default:
             # The default total (the platform's sum) names no component: what it
