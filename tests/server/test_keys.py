@@ -205,7 +205,7 @@ def test_a_version_2_ledger_gains_the_key_table_when_opened(shared_db: str) -> N
     finally:
         db.close()
     assert version() == 2
-    with Ledger(shared_db) as ledger:  # opening it upgrades it (to the latest version, the key table's or later)
+    with Ledger(shared_db) as ledger:  # opening it upgrades it (the key table is version 3; later ones follow)
         assert version() == LATEST
         record, key = KeyStore(ledger).create("team-a", "ci", ["billing:read"])
     with Ledger(shared_db) as reopened:
