@@ -815,7 +815,7 @@ def _check_pricing(stats: Stats, request: Any) -> None:
                 _finding(stats, "estimate_pricing raised something other than RequestError", request,
                          f"{type(e).__name__}: {e}")
                 return
-            if est[0] == "ok" and (not isinstance(est[1], dict) or "estimable" not in est[1]):
+            if est[0] == "ok" and (not isinstance(est[1], dict) or est[1].get("confidence") not in ("exact", "range", "unknown")):
                 _finding(stats, "estimate_pricing response shape", request, repr(est[1])[:300])
     except Hang as e:
         _finding(stats, "hang", request, str(e))

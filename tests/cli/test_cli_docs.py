@@ -17,7 +17,7 @@ def test_console_examples_print_what_the_docs_show(doc):
 
 def test_every_command_is_shown_in_the_docs():
     text = DOCS[0].read_text("utf-8")
-    for command in ("preview", "eval", "check", "test", "explain", "repl"):
+    for command in ("preview", "estimate", "eval", "check", "test", "explain", "repl"):
         assert f"$ celprice {command}" in text or f"| celprice {command}" in text, command
 
 

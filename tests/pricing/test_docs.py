@@ -122,9 +122,40 @@ def test_requests_and_responses(request_text, response_text):
     assert list(response) == list(expected)
 
 
-@pytest.mark.parametrize("request_text, response_text", _pairs("json estimate-request", "json estimate-response"))
+ESTIMATES = _pairs("json estimate-request", "json estimate-response")
+
+
+@pytest.mark.parametrize("request_text, response_text", ESTIMATES)
 def test_estimate_examples(request_text, response_text):
-    assert estimate_pricing(json.loads(request_text)) == json.loads(response_text)
+    response = estimate_pricing(json.loads(request_text))
+    expected = json.loads(response_text)
+    assert response == expected
+    assert list(response) == list(expected)
+
+
+def test_the_store_examples_are_all_there():
+    confidences = [json.loads(response)["confidence"] for _, response in ESTIMATES]
+    assert confidences[:4] == ["exact", "range", "unknown", "unknown"]
+    assert "estimate_error" in json.loads(ESTIMATES[3][1])
+
+
+def test_publishing_examples():
+    from celprice.usage import Ledger
+
+    (pricing,) = blocks("json publish")
+    (patch,) = blocks("json patch")
+    first, second = blocks("json published")
+    with Ledger() as ledger:
+        assert ledger.publish_pricing("acme/sdxl-turbo", json.loads(pricing)) == 1
+        assert ledger.pricing("acme/sdxl-turbo") == json.loads(first)
+        assert list(ledger.pricing("acme/sdxl-turbo")) == list(json.loads(first))
+        assert ledger.patch_pricing("acme/sdxl-turbo", json.loads(patch)) == 2
+        assert ledger.pricing("acme/sdxl-turbo") == json.loads(second)
+        assert ledger.pricing("acme/sdxl-turbo", 1) == json.loads(first)
+        refused = re.search(r"`(the pricing of 'acme/sdxl-turbo' cannot be published: [^`]*)`", TEXT.replace("\n", " "))
+        with pytest.raises(Exception) as info:
+            ledger.patch_pricing("acme/sdxl-turbo", {"prices": {"per_image": 0}})
+        assert str(info.value) == " ".join(refused.group(1).split())
 
 
 def test_pricing_blocks_are_valid():

@@ -16,6 +16,7 @@ __all__ = [
     "module",
     "environment",
     "evaluate_pricing",
+    "estimate_pricing",
     "check_pricing",
     "warnings",
     "decoded",
@@ -44,6 +45,10 @@ def environment() -> Environment:
 
 def evaluate_pricing(request: Any) -> dict[str, Any]:
     return module().evaluate_pricing(request)
+
+
+def estimate_pricing(request: Any) -> dict[str, Any]:
+    return module().estimate_pricing(request)
 
 
 def check_pricing(pricing: Any) -> list[Any]:

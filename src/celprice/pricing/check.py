@@ -8,8 +8,8 @@ from ..env import Limits
 from ..errors import format_snippet
 from .. import ast
 from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text
-from .estimate import free_names
 from .messages import Message, did_you_mean, unknown_keys
+from .reads import free_names
 from .request import OUTPUT_META_FIELDS, PRICING_FIELDS, REQUEST_FIELDS, pricing_problems
 
 __all__ = ["check_pricing", "pricing_warnings", "request_warnings"]

@@ -31,9 +31,14 @@ _TASK_VARIABLES = {
     "resources": "list(map(string, dyn))",
     "usage_seconds": "int",
     "elapsed_ms": "int",
+    "elapsed_seconds": "int",
     "resource_ms": "int",
     "task_inputs": "map(string, dyn)",
     "task_function": "string",
+    # The fee components computed before the expression that reads it (our
+    # decision: the store names `fees` among the input-only variables, and
+    # says nothing of what it holds).
+    "fees": "map(string, int)",
 }
 _RESOURCE = {"resource_fee": "int", "resource_cost": "int"}
 _COMPONENTS = {"inference_fee": "int", "royalty_fee": "int", "partner_fee": "int"}
@@ -64,7 +69,7 @@ FIELD_KINDS: dict[str, str] = {
 
 # Names only known once the task has run: a fee that reads one cannot be estimated.
 RUNTIME_NAMES: frozenset[str] = frozenset(
-    {"output_meta", "inputs", "outputs", "resources", "usage_seconds", "elapsed_ms", "resource_ms"}
+    {"output_meta", "inputs", "outputs", "resources", "usage_seconds", "elapsed_ms", "elapsed_seconds", "resource_ms"}
 )
 
 

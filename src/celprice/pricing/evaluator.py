@@ -13,6 +13,7 @@ from ..values import INT64_MAX, ErrorValue, type_name
 from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text, one_line
 from .fastpaths import FAST_PATHS
 from .money import microcents
+from .reads import free_names
 from .request import RequestError, ValidPricing, describe, parse_pricing, task_activation
 
 __all__ = ["PricingEngine", "PricingDefaults", "evaluate_pricing", "engine_for"]
@@ -24,7 +25,7 @@ _COMPONENT_NAMES = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee
 class _Component:
     """One compiled fee field: its program, or the compile error it reports."""
 
-    __slots__ = ("field", "name", "program", "error", "source", "is_default", "fast", "fixed")
+    __slots__ = ("field", "name", "program", "error", "source", "is_default", "fast", "fixed", "reads_fees")
 
     def __init__(
         self, field: str, source: str, is_default: bool, nonstandard_promotion: bool, limits: Limits | None
@@ -36,6 +37,8 @@ class _Component:
         program, problems = compile_field(field, source, nonstandard_promotion=nonstandard_promotion, limits=limits)
         self.program: Program | None = program
         self.error: str | None = _compile_error(problems)
+        # Only a formula that reads `fees` gets the map built for it.
+        self.reads_fees = program is not None and "fees" in free_names(program.ast)
         # Custom limits could stop the formula where the direct computation would not.
         self.fast = FAST_PATHS.get((field, source)) if limits is None else None
         # A result known without a task: a compile error, or a literal such as the default `0`.
@@ -125,8 +128,14 @@ class PricingEngine:
             )
         self.components: tuple[_Component, ...] = tuple(components)
         self._resource, self._inference, self._royalty, self._partner, self._total = components
+        self._fees_read = any(c.reads_fees for c in components[1:])
         # The description sees only prices: it is the same for every task.
         self._description = self._describe()
+
+    @property
+    def description(self) -> tuple[str, str | None]:
+        """The rendered description and its error (None when it rendered): the same for every task."""
+        return self._description
 
     def _describe(self) -> tuple[str, str | None]:
         source = self.pricing.expressions["description"]
@@ -165,15 +174,50 @@ class PricingEngine:
 
     def run(self, act: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Evaluate every component against a task activation (built by `task_activation`)."""
-        resource, resource_error = self._resource.run(act)
+        resource_c = self._resource
+        if resource_c.reads_fees:
+            act["fees"] = {}
+        resource, resource_error = resource_c.run(act)
         if resource_error is None:
             act["resource_fee"] = act["resource_cost"] = resource
         else:
             act["resource_fee"] = _failed("resource_fee")
             act["resource_cost"] = _failed("resource_cost")
+        if self._fees_read:
+            return self._run_with_fees(act, resource, resource_error)
         inference, inference_error = self._inference.run(act)
         royalty, royalty_error = self._royalty.run(act)
         partner, partner_error = self._partner.run(act)
+        return self._finish(act, resource, resource_error, inference, inference_error, royalty, royalty_error,
+                            partner, partner_error)
+
+    def _run_with_fees(self, act: dict[str, Any], resource: int, resource_error: str | None) -> dict[str, dict[str, Any]]:
+        # `fees` holds the components computed before the formula that reads it.
+        fees: dict[str, Any] = {"resource_fee": act["resource_fee"]}
+        results = []
+        for component in self.components[1:4]:
+            if component.reads_fees:
+                act["fees"] = dict(fees)
+            value, error = component.run(act)
+            results.append((value, error))
+            fees[component.name] = value if error is None else _failed(component.name)
+        act["fees"] = fees
+        (inference, inference_error), (royalty, royalty_error), (partner, partner_error) = results
+        return self._finish(act, resource, resource_error, inference, inference_error, royalty, royalty_error,
+                            partner, partner_error)
+
+    def _finish(
+        self,
+        act: dict[str, Any],
+        resource: int,
+        resource_error: str | None,
+        inference: int,
+        inference_error: str | None,
+        royalty: int,
+        royalty_error: str | None,
+        partner: int,
+        partner_error: str | None,
+    ) -> dict[str, dict[str, Any]]:
         total_component = self._total
         failed = resource_error or inference_error or royalty_error or partner_error
         if failed is not None and total_component.is_default:

@@ -227,6 +227,8 @@ def task_activation(
         "resources": _list("resources", resources),
         "usage_seconds": seconds,
         "elapsed_ms": ms,
+        # Whole seconds, truncated, as usage_seconds is derived from elapsed_ms.
+        "elapsed_seconds": ms // 1000,
         "resource_ms": ms,
         "task_inputs": task_inputs,
         "task_function": task_function,

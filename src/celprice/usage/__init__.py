@@ -12,8 +12,17 @@ from SQLite or PostgreSQL. Reference: docs/usage.md.
     >>> ledger.task_cost("team-1", "task-1")["total"]
     2000
 """
-from .errors import Forbidden, LedgerError, TaskNotFound
+from .errors import Forbidden, InvalidPricing, LedgerError, PricingNotFound, TaskNotFound
 from .ledger import Ledger
 from .periods import DEFAULT_RANGE, RANGES
 
-__all__ = ["Ledger", "LedgerError", "TaskNotFound", "Forbidden", "RANGES", "DEFAULT_RANGE"]
+__all__ = [
+    "Ledger",
+    "LedgerError",
+    "TaskNotFound",
+    "Forbidden",
+    "PricingNotFound",
+    "InvalidPricing",
+    "RANGES",
+    "DEFAULT_RANGE",
+]

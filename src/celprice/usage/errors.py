@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from ..errors import CELError
 
-__all__ = ["LedgerError", "TaskNotFound", "Forbidden"]
+from typing import Any
+
+__all__ = ["LedgerError", "TaskNotFound", "Forbidden", "PricingNotFound", "InvalidPricing"]
 
 
 class LedgerError(CELError, ValueError):
@@ -26,3 +28,32 @@ class Forbidden(LedgerError, PermissionError):
     """The workspace may not see what it asked for (an API answers 403): a task
     recorded for another team, or a breakdown filtered to a team that is not
     one of the organisation's members."""
+
+
+class PricingNotFound(LedgerError, LookupError):
+    """The app has no published pricing, or not the version asked for (an API answers 404)."""
+
+    def __init__(self, app_endpoint: str, version: int | None = None, latest: int | None = None) -> None:
+        if version is None:
+            message = f"no pricing published for app {app_endpoint!r}"
+        elif latest is None:
+            message = f"app {app_endpoint!r} has no pricing version {version}: it has no published pricing"
+        else:
+            message = f"app {app_endpoint!r} has no pricing version {version} (its versions are 1 to {latest})"
+        super().__init__(message)
+        self.app_endpoint = app_endpoint
+        self.version = version
+
+
+class InvalidPricing(LedgerError):
+    """A pricing that `check_pricing` refuses (or whose description cannot render)
+    cannot be published; `problems` holds every one of them (an API answers 400)."""
+
+    def __init__(self, app_endpoint: str, problems: list[Any]) -> None:
+        count = len(problems)
+        listed = "; ".join(problem.headline() for problem in problems)
+        super().__init__(
+            f"the pricing of {app_endpoint!r} cannot be published: {count} problem{'s' if count != 1 else ''}: {listed}"
+        )
+        self.app_endpoint = app_endpoint
+        self.problems = list(problems)

@@ -13,9 +13,11 @@ from typing import Any
 from ..pricing.components import FEE_NAMES
 from ..pricing.request import describe
 from ..values import INT64_MAX
-from . import sql
+from ..pricing.estimate import estimate_pricing
+from ..pricing.request import RequestError
+from . import published, sql
 from .backends import CLOSED, Backend, open_backend
-from .errors import Forbidden, LedgerError, TaskNotFound
+from .errors import Forbidden, LedgerError, PricingNotFound, TaskNotFound
 from .migrations import upgrade
 from .periods import DAY, DEFAULT_RANGE, iso_z, to_micros, window
 
@@ -71,21 +73,28 @@ class Ledger:
         fees: Mapping[str, Any],
         usage_events: Iterable[Mapping[str, Any]] = (),
         discount: int = 0,
+        pricing_version: int | None = None,
     ) -> bool:
         """Record a completed task's charge and resource usage.
 
         `fees` is what `evaluate_pricing` returned; a component that holds an
         error is refused, never charged as 0. `discount` is taken off the
         total (0 <= discount <= total microcents): the task charged
-        `total - discount`. Recording a task again is a no-op (the first
+        `total - discount`. `pricing_version`: the version of the app's
+        published pricing that priced the task (see publish_pricing); it must
+        exist for that app. Recording a task again is a no-op (the first
         record stands): returns True when this call recorded it, False when it
         was already there. Raises LedgerError, writing nothing.
         """
+        version = None if pricing_version is None else _version(pricing_version, "pricing_version")
         task, events = _task(team_id, task_id, app_endpoint, completed_at, fees, usage_events, discount)
         team, task_key, app, at = task[0], task[1], task[2], task[3]
         net = task[9] - task[10]
         with self._db.transaction(write=True) as tx:
-            if tx.change(sql.INSERT_TASK, task) != 1:
+            if version is not None and not tx.rows(sql.PRICING_VERSION, (app, version)):
+                latest = tx.rows(sql.LATEST_PRICING, (app,))
+                raise PricingNotFound(app, version, int(latest[0][0]) if latest else None)
+            if tx.change(sql.INSERT_TASK, (*task, version)) != 1:
                 return False
             tx.change_many(sql.INSERT_EVENT, [(team, task_key, seq, *event) for seq, event in enumerate(events)])
             tx.change(sql.ADD_ROLLUP, [value for step in sql.STEPS for value in (team, step, at - at % step, app, 1, net)])
@@ -182,7 +191,7 @@ recorded: whether some other team has a task id is not this team's to learn."""
             rows = tx.rows(sql.TASK_COST, (team, task))
             if not rows:
                 raise TaskNotFound(team, task)
-        app, *components, discount, refunded, _ = rows[0]
+        app, *components, discount, refunded, _, version = rows[0]
         total = int(components[-1])
         cost: dict[str, Any] = {"total": total}
         if discount:
@@ -194,7 +203,94 @@ recorded: whether some other team has a task id is not this team's to learn."""
         cost["task_id"] = task
         cost["app_endpoint"] = app
         cost.update(zip(COMPONENTS[:-1], (int(value) for value in components[:-1])))
+        if version is not None:
+            cost["pricing_version"] = int(version)
         return cost
+
+    def publish_pricing(self, app_endpoint: str, pricing: Mapping[str, Any]) -> int:
+        """Publish a new version of the app's AppPricing; returns its version
+        (1 for the app's first, then the next integer). The pricing must pass
+        `check_pricing` and its description must render: otherwise
+        InvalidPricing names every problem, and nothing is published. A plain
+        description (not starting with `"`) is saved as a CEL string literal."""
+        app = published.app_endpoint(app_endpoint)
+        pricing_json = published.to_json(published.saved(app, pricing))
+        while True:
+            with self._db.transaction(write=True) as tx:
+                latest = tx.rows(sql.LATEST_PRICING, (app,))
+                version = int(latest[0][0]) + 1 if latest else 1
+                if tx.change(sql.INSERT_PRICING, (app, version, pricing_json)) == 1:
+                    return version
+            # Another publisher took this version number meanwhile: take the next one.
+
+    def patch_pricing(self, app_endpoint: str, patch: Mapping[str, Any]) -> int:
+        """Publish the current pricing with a patch applied; returns the new
+        version. `prices` are merged key by key, and a price set to 0 removes
+        its key; any other field given replaces the current one (`""` resets
+        an expression to its default). The result must pass `check_pricing`
+        as publish_pricing's does. PricingNotFound when the app has no pricing."""
+        app = published.app_endpoint(app_endpoint)
+        while True:
+            with self._db.transaction(write=True) as tx:
+                latest = tx.rows(sql.LATEST_PRICING, (app,))
+                if not latest:
+                    raise PricingNotFound(app)
+                version, current = int(latest[0][0]), published.from_json(latest[0][1])
+                pricing_json = published.to_json(published.patched(app, current, patch))
+                if tx.change(sql.INSERT_PRICING, (app, version + 1, pricing_json)) == 1:
+                    return version + 1
+            # Another publisher came first: patch what it published.
+
+    def pricing(self, app_endpoint: str, version: int | None = None) -> dict[str, Any]:
+        """`GET /store/apps/{appId}/pricing`: the app's current published
+        AppPricing (or the given version) with every field, and
+        `description_rendered`; then, beyond the store's documentation,
+        `app_endpoint` and `version`. PricingNotFound when there is none."""
+        app = published.app_endpoint(app_endpoint)
+        found, pricing = self._published(app, version)
+        return published.answer(app, found, pricing)
+
+    def estimate(
+        self,
+        app_endpoint: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        resources: Any = None,
+    ) -> dict[str, Any]:
+        """`POST /store/apps/{appId}/estimate`: estimate_pricing's answer for
+        the app's published pricing (the current one, or `version`) and the
+        store's request body `{"input": {...}, "function": "..."}`.
+        `resources`: the app's resource rows when the service knows them (an
+        empty list: the app has none, so the default resource fee is 0).
+        PricingNotFound when the app has no pricing; LedgerError naming the
+        field when the body has the wrong shape."""
+        app = published.app_endpoint(app_endpoint)
+        if body is None:
+            body = {}
+        elif not isinstance(body, Mapping):
+            raise LedgerError(f"the estimate request must be an object {{input, function}}, got {describe(body)}")
+        _, pricing = self._published(app, version)
+        request = {"pricing": pricing, "input": body.get("input"), "function": body.get("function"), "resources": resources}
+        try:
+            return estimate_pricing(request)
+        except RequestError as e:
+            raise LedgerError(str(e)) from None
+
+    def _published(self, app: str, version: int | None) -> tuple[int, dict[str, Any]]:
+        wanted = None if version is None else _version(version, "version")
+        with self._db.transaction(write=False) as tx:
+            if wanted is None:
+                rows = tx.rows(sql.LATEST_PRICING, (app,))
+                if not rows:
+                    raise PricingNotFound(app)
+            else:
+                rows = tx.rows(sql.PRICING_VERSION, (app, wanted))
+                if not rows:
+                    latest = tx.rows(sql.LATEST_PRICING, (app,))
+                    raise PricingNotFound(app, wanted, int(latest[0][0]) if latest else None)
+        return int(rows[0][0]), published.from_json(rows[0][1])
+
 
     def set_members(self, org_id: str, team_ids: Iterable[str]) -> None:
         """Declare the teams the organisation workspace `org_id` pays for,
@@ -477,6 +573,12 @@ def _identifier(value: object, what: str) -> str:
 
 def _is_mapping(value: object) -> bool:
     return type(value) is dict or isinstance(value, Mapping)  # isinstance on an ABC is slow
+
+
+def _version(value: object, what: str) -> int:
+    if type(value) is not int or not 1 <= value <= 2**31 - 1:
+        raise LedgerError(f"{what} must be an integer from 1, got {describe(value)}")
+    return value
 
 
 def _int64(value: int, what: str) -> int:

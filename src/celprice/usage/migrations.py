@@ -118,6 +118,19 @@ STEPS: tuple[tuple[str, ...], ...] = (
         # must copy these statements here as they are now.
         *sql.REBUILD,
     ),
+    # Version 5: published pricings, and which version priced a task.
+    (
+        # One row per published version of an app's AppPricing, as saved (a
+        # plain description wrapped as a CEL string literal), in JSON.
+        """CREATE TABLE celprice_pricings (
+            app_endpoint TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            pricing TEXT NOT NULL,
+            PRIMARY KEY (app_endpoint, version)
+        )""",
+        # NULL for the tasks recorded without a version (all of them before).
+        "ALTER TABLE celprice_tasks ADD COLUMN pricing_version INTEGER",
+    ),
 )
 
 LATEST = len(STEPS)

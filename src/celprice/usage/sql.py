@@ -25,6 +25,9 @@ __all__ = [
     "ORG_OF",
     "DELETE_MEMBERS",
     "INSERT_MEMBER",
+    "LATEST_PRICING",
+    "PRICING_VERSION",
+    "INSERT_PRICING",
     "MINUTE",
     "HOUR",
     "DAY",
@@ -55,8 +58,8 @@ __all__ = [
 # and the caller learns from the row count whether this one was new.
 INSERT_TASK = """INSERT INTO celprice_tasks
     (team_id, task_id, app_endpoint, completed_at, completed_day,
-     resource_fee, inference_fee, royalty_fee, partner_fee, total, discount)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     resource_fee, inference_fee, royalty_fee, partner_fee, total, discount, pricing_version)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (team_id, task_id) DO NOTHING"""
 
 INSERT_EVENT = """INSERT INTO celprice_usage
@@ -69,8 +72,16 @@ INSERT_EVENT = """INSERT INTO celprice_usage
 LOCK_TASK = "UPDATE celprice_tasks SET refunded = refunded WHERE team_id = ? AND task_id = ?"
 
 TASK_COST = """SELECT app_endpoint, resource_fee, inference_fee, royalty_fee, partner_fee,
-        total, discount, refunded_amount, refunded
+        total, discount, refunded_amount, refunded, pricing_version
     FROM celprice_tasks WHERE team_id = ? AND task_id = ?"""
+
+# Published pricings: apps are the store's, not a team's, so these are not scoped by team.
+LATEST_PRICING = """SELECT version, pricing FROM celprice_pricings
+    WHERE app_endpoint = ? ORDER BY version DESC LIMIT 1"""
+PRICING_VERSION = "SELECT version, pricing FROM celprice_pricings WHERE app_endpoint = ? AND version = ?"
+# A publisher that lost the race for a version number changes nothing, and tries the next.
+INSERT_PRICING = """INSERT INTO celprice_pricings (app_endpoint, version, pricing) VALUES (?, ?, ?)
+    ON CONFLICT (app_endpoint, version) DO NOTHING"""
 
 SET_REFUNDED = """UPDATE celprice_tasks SET refunded_amount = ?, refunded = ?
     WHERE team_id = ? AND task_id = ?"""
