@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import documents
+
 __all__ = [
     "COMPONENTS",
     "REQUEST_FIELDS",
@@ -40,6 +42,8 @@ __all__ = [
     "format_mismatches",
     "assert_pricing",
     "load_case_file",
+    "load_pricing_file",
+    "pricing_of",
 ]
 
 COMPONENTS = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total", "description")
@@ -94,7 +98,10 @@ def validate_expect(expect: Any, path: str = "expect") -> dict[str, dict[str, An
     for name, want in expect.items():
         where = f"{path}.{name}"
         if name not in COMPONENTS:
-            raise CaseError(f"{where}: unknown component (expected one of {', '.join(COMPONENTS)})")
+            raise CaseError(
+                f"{where}: unknown component{documents.did_you_mean(str(name), COMPONENTS)} "
+                f"(expected one of {', '.join(COMPONENTS)})"
+            )
         if isinstance(want, Mapping):
             unknown = sorted(str(k) for k in want if k not in ("value", "error"))
             if unknown or not want:
@@ -121,7 +128,10 @@ def build_request(pricing: Any, case: Mapping[str, Any], path: str = "case") -> 
         raise CaseError(f"{path}: must be an object")
     for key in case:
         if key not in _CASE_KEYS:
-            raise CaseError(f"{path}.{key}: unknown field (a case has {', '.join(_CASE_KEYS)})")
+            raise CaseError(
+                f"{path}.{key}: unknown field{documents.did_you_mean(str(key), _CASE_KEYS)} "
+                f"(a case has {', '.join(_CASE_KEYS)})"
+            )
     if "expect" not in case:
         raise CaseError(f"{path}.expect: missing; say which components to check")
     request: dict[str, Any] = {"pricing": pricing}
@@ -221,49 +231,93 @@ def assert_pricing(pricing: Mapping[str, Any], case: Mapping[str, Any]) -> dict[
 # --- case files -------------------------------------------------------------------------
 
 
-def _load_yaml(text: str, origin: str) -> Any:
+def pricing_of(document: Any) -> Any:
+    """A bare AppPricing, or the `pricing` of a whole request (so a preview file serves as a pricing file)."""
+    if isinstance(document, Mapping) and "pricing" in document:  # an AppPricing has no "pricing" field
+        return document["pricing"]
+    return document
+
+
+def load_pricing_file(path: str | Path) -> dict[str, Any]:
+    """An AppPricing from a JSON or YAML file (or the `pricing` of a request file in it)."""
     try:
-        import yaml
-    except ImportError:
-        raise CaseError(f"{origin}: reading YAML needs PyYAML (pip install pyyaml), or use a .json file") from None
+        pricing = pricing_of(documents.load(path))
+    except OSError as e:
+        raise CaseError(f"cannot read {path}: {e.strerror or e}") from None
+    except documents.DocumentError as e:
+        raise CaseError(str(e)) from None
+    if not isinstance(pricing, Mapping):
+        raise CaseError(f"{path}: must be an AppPricing object (prices and expressions)")
+    return dict(pricing)
+
+
+_CASE_FILE_KEYS = ("pricing", "pricing_file", "cases")
+
+
+def parse_case_file(
+    text: str,
+    origin: str,
+    yaml: bool = False,
+    *,
+    directory: str | Path | None = None,
+    pricing: Mapping[str, Any] | None = None,
+) -> CaseFile:
+    """A case file's contents: `{"pricing": {...}, "cases": [...]}` as JSON or YAML.
+
+    Instead of `pricing` the file may name a `pricing_file` (JSON or YAML), relative to
+    `directory` (the case file's folder). A `pricing` argument wins over both, so the
+    same cases can test another pricing. Both formats are read strictly
+    (celprice.documents): duplicate keys, YAML aliases and YAML 1.1's surprises
+    (`NO` as false, `0100` as 64) are errors.
+    """
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise CaseError(f"{origin}: invalid YAML: {e}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def parse_case_file(text: str, origin: str, yaml: bool = False) -> CaseFile:
-    """A case file's contents: `{"pricing": {...}, "cases": [...]}` as JSON or YAML."""
-    if yaml:
-        data = _load_yaml(text, origin)
-    else:
-        try:
-            data = json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as e:
-            raise CaseError(f"{origin}: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
-        except ValueError as e:
-            raise CaseError(f"{origin}: invalid JSON: {e}") from None
-        except RecursionError:
-            raise CaseError(f"{origin}: invalid JSON: nested too deeply") from None
+        data = documents.parse(text, origin, yaml=yaml)
+    except documents.DocumentError as e:
+        raise CaseError(str(e)) from None
     if not isinstance(data, Mapping):
-        raise CaseError(f"{origin}: must be an object with \"pricing\" and \"cases\"")
-    unknown = sorted(str(k) for k in data if k not in ("pricing", "cases"))
+        raise CaseError(f"{origin}: must be an object with \"pricing\" and \"cases\" (or \"pricing_file\" and \"cases\")")
+    unknown = sorted(str(k) for k in data if k not in _CASE_FILE_KEYS)
     if unknown:
-        raise CaseError(f"{origin}: {unknown[0]}: unknown field (a case file has \"pricing\" and \"cases\")")
-    if not isinstance(data.get("pricing"), Mapping):
-        raise CaseError(f"{origin}: pricing: missing, or not an object")
+        raise CaseError(
+            f"{origin}: {unknown[0]}: unknown field{documents.did_you_mean(unknown[0], _CASE_FILE_KEYS)} "
+            "(a case file has \"pricing\" or \"pricing_file\", and \"cases\")"
+        )
+    if pricing is None:
+        pricing = _case_file_pricing(data, origin, directory)
     cases = data.get("cases")
     if not isinstance(cases, list) or not cases:
         raise CaseError(f"{origin}: cases: must be a non-empty list of cases")
-    return CaseFile(dict(data["pricing"]), list(cases))
+    return CaseFile(dict(pricing), list(cases))
 
 
-def load_case_file(path: str | Path) -> CaseFile:
-    """Read a case file (.json, or .yaml/.yml with PyYAML); OSError when it cannot be read."""
+def _case_file_pricing(data: Mapping[str, Any], origin: str, directory: str | Path | None) -> Mapping[str, Any]:
+    if "pricing_file" not in data:
+        if not isinstance(data.get("pricing"), Mapping):
+            raise CaseError(f"{origin}: pricing: missing, or not an object (or name a pricing_file)")
+        return data["pricing"]
+    if "pricing" in data:
+        raise CaseError(f"{origin}: pricing_file: give either pricing or pricing_file, not both")
+    name = data["pricing_file"]
+    if not isinstance(name, str) or not name:
+        raise CaseError(f"{origin}: pricing_file: must be the path of a pricing file, relative to this file")
+    path = Path(directory if directory is not None else ".") / name
+    try:
+        return load_pricing_file(path)
+    except CaseError as e:
+        raise CaseError(f"{origin}: pricing_file: {e}") from None
+
+
+def load_case_file(path: str | Path, pricing: Mapping[str, Any] | None = None) -> CaseFile:
+    """Read a case file (.json, or .yaml/.yml with PyYAML); OSError when it cannot be read.
+
+    Its `pricing_file`, if it names one, is read relative to the case file's folder.
+    """
     path = Path(path)
-    text = path.read_text("utf-8")
-    return parse_case_file(text, str(path), yaml=path.suffix.lower() in (".yaml", ".yml"))
+    with path.open("rb") as f:
+        try:
+            text = documents.decode(documents.read_bytes(f, str(path)), str(path))
+        except documents.DocumentError as e:
+            raise CaseError(str(e)) from None
+    return parse_case_file(
+        text, str(path), yaml=documents.is_yaml_name(path.name), directory=path.parent, pricing=pricing
+    )

@@ -201,7 +201,7 @@ def test_pricing_environment_rejects_names_no_formula_sees_before_evaluating():
 def test_pricing_rejects_a_variable_no_formula_can_read():
     result = run_cli("eval", "--pricing", "image_count(outputs)", "--var", "output=[]")
     assert result.returncode == 2
-    assert result.stderr.startswith("celprice eval: the pricing environment has no variable 'output' (it has ")
+    assert result.stderr.startswith("celprice eval: the pricing environment has no variable 'output' (did you mean 'outputs'?) (it has ")
     assert "outputs" in result.stderr
     assert result.stdout == ""
 

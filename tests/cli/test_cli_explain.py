@@ -66,15 +66,43 @@ def test_the_branch_not_taken_is_not_evaluated(write):
     ]
 
 
-def test_comprehension_bodies_are_shown_not_evaluated(write):
+def test_comprehension_bodies_show_their_value_for_each_element(write):
     result = run_cli("explain", "outputs.filter(o, o.type == 'image').size()", "--vars", write("v.json", VARS))
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
         'outputs.filter(o, o.type == "image").size() = 1',
         '└── outputs.filter(o, o.type == "image") = [{"type": "image", "count": 2}]',
         '    ├── outputs = [{"type": "image", "count": 2}, {"type": "text", "tokens": 10}]',
-        '    └── o.type == "image"  (evaluated for each element)',
+        '    └── o.type == "image"  (for each element of outputs)',
+        "        ├── [0] = true",
+        "        └── [1] = false",
     ]
+
+
+def test_the_element_that_fails_shows_its_index():
+    result = run_cli("explain", "--var", 'xs=[{"t": 1}, {"u": 2}]', "xs.map(x, x.t * 2)")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-3:] == [
+        "└── x.t * 2  (for each element of xs)",
+        "    ├── [0] = 2",
+        "    └── [1] = error: no such key: 't'",
+    ]
+
+
+def test_per_element_values_are_bounded_and_skip_what_a_filter_leaves_out():
+    result = run_cli("explain", "--var", f"xs={list(range(12))}", "xs.transformList(i, v, v > 0, i * v)")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    body = lines.index("└── i * v  (for each element of xs)")
+    assert lines[body + 1] == "    ├── [0]  (not evaluated: the filter is false)"
+    assert lines[body + 2] == "    ├── [1] = 1"
+    assert lines[body + 10] == "    ├── [9] = 81"
+    assert lines[body + 11:] == ["    └── ... 2 more  (not shown)"]
+
+
+def test_a_comprehension_over_a_map_is_shown_not_evaluated():
+    result = run_cli("explain", "--var", 'm={"a": 1}', "m.all(k, m[k] > 0)")
+    assert result.stdout.splitlines()[-1] == "└── m[k] > 0  (evaluated for each element)"
 
 
 def test_bind_bodies_are_evaluated_inside_the_binding():

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from clihelpers import ROOT, assert_no_traceback, cli_env, needs_pricing, run_cli
@@ -70,9 +71,35 @@ def test_pricing_repl():
     assert "undeclared reference to 'nope'" in result.stderr
 
 
+FOREGROUND = str(Path(__file__).with_name("foreground.py"))
+
+
+def wait_until_blocked(pid: int, timeout: float = 30) -> None:
+    """Wait until the process sleeps in a system call (the repl waiting for input).
+
+    A signal that comes while Python runs C code just before a blocking read or
+    select() is handled before that call starts, so the call does not return
+    until more input comes: Python's signal handling cannot see it in time, and
+    readline's loop neither. A user's Ctrl-C comes long after the prompt; a
+    test's comes microseconds after the output it waits for, so it waits for
+    the sleep too (Linux's /proc; elsewhere, a pause).
+    """
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        time.sleep(0.5)
+        return
+    deadline = time.monotonic() + timeout
+    # The state is the field after the parenthesised command name.
+    while stat.read_text().rpartition(")")[2].split()[0] != "S":
+        assert time.monotonic() < deadline, "the repl never waited for input"
+        time.sleep(0.005)
+
+
 def test_ctrl_c_exits_130_without_a_traceback():
+    # Through foreground.py: a pytest started in the background inherits SIGINT ignored,
+    # and so would the repl (that, not a race in the repl, made this test fail in such runs).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celprice", "repl"],
+        [sys.executable, FOREGROUND, "repl"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -83,7 +110,8 @@ def test_ctrl_c_exits_130_without_a_traceback():
     try:
         proc.stdin.write("40 + 2\n")
         proc.stdin.flush()
-        assert proc.stdout.readline() == "42\n"  # the REPL is now waiting for the next line
+        assert proc.stdout.readline() == "42\n"
+        wait_until_blocked(proc.pid)  # the REPL is now waiting for the next line
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -92,49 +120,123 @@ def test_ctrl_c_exits_130_without_a_traceback():
     assert err == "interrupted\n"
 
 
-@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_on_a_terminal_it_prompts_keeps_history_and_ctrl_d_exits_0(tmp_path):
-    master, slave = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celprice", "repl"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=cli_env(HOME=str(tmp_path), TERM="dumb"),
-        cwd=ROOT,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen = b""
+class Terminal:
+    """The repl on a pseudo-terminal that is its controlling terminal, read as a user would see it."""
 
-    def read_until(token: bytes, start: int = 0, timeout: float = 30) -> int:
+    def __init__(self, home: Path, *args: str) -> None:
+        self.master, slave = os.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, FOREGROUND, "--tty", "repl", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=cli_env(HOME=str(home), TERM="dumb"),
+            cwd=ROOT,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.seen = b""
+
+    def read_until(self, token: bytes, start: int = 0, timeout: float = 30) -> int:
         """Read until `token` shows after offset `start`; returns the offset just past it."""
-        nonlocal seen
         deadline = time.monotonic() + timeout
-        while token not in seen[start:]:
-            assert time.monotonic() < deadline, seen
-            ready, _, _ = select.select([master], [], [], 0.5)
+        while token not in self.seen[start:]:
+            assert time.monotonic() < deadline, self.seen
+            ready, _, _ = select.select([self.master], [], [], 0.5)
             if ready:
                 try:
-                    seen += os.read(master, 4096)
+                    self.seen += os.read(self.master, 4096)
                 except OSError:
                     break
-        return seen.index(token, start) + len(token)
+        return self.seen.index(token, start) + len(token)
 
-    try:
-        read_until(b"cel> ")
-        assert b":help for commands" in seen
-        os.write(master, b"6 * 7\n")
-        after = read_until(b"42")
-        read_until(b"cel> ", after)  # the next prompt: readline is waiting again
-        os.write(master, b"\x04")  # Ctrl-D on an empty line: end of input
-        assert proc.wait(timeout=30) == 0
-    finally:
-        proc.kill()
-        os.close(master)
+    def type(self, text: bytes) -> None:
+        os.write(self.master, text)
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
+needs_pty = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    terminals = []
+
+    def start(*args: str) -> Terminal:
+        terminals.append(Terminal(tmp_path, *args))
+        return terminals[-1]
+
+    yield start
+    for t in terminals:
+        t.close()
+
+
+@needs_pty
+def test_on_a_terminal_it_prompts_keeps_history_and_ctrl_d_exits_0(terminal, tmp_path):
+    term = terminal()
+    term.read_until(b"cel> ")
+    assert b":help for commands" in term.seen
+    term.type(b"6 * 7\n")
+    after = term.read_until(b"42")
+    term.read_until(b"cel> ", after)  # the next prompt: readline is waiting again
+    term.type(b"\x04")  # Ctrl-D on an empty line: end of input
+    assert term.proc.wait(timeout=30) == 0
     history = tmp_path / ".celprice_history"
     if history.exists():  # readline is optional (absent on some platforms)
         assert "6 * 7" in history.read_text()
+
+
+# Exhausts the default cost limit after about half a second of work: long enough to
+# press Ctrl-C while it runs, and it cannot run away if the Ctrl-C comes too late.
+_SLOW = "[{0}].map(a, [{0}].map(b, [{0}].map(c, [{0}].map(d, [{0}].map(e, a + b + c + d + e)))))".format(
+    ", ".join(str(i) for i in range(10))
+)
+
+
+@needs_pty
+def test_on_a_terminal_ctrl_c_cancels_the_evaluation_and_the_session_goes_on(terminal):
+    term = terminal()
+    offset = term.read_until(b"cel> ")
+    for _attempt in range(5):
+        term.type(_SLOW.encode() + b"\n")
+        started = term.read_until(b"\n", offset)  # readline echoed the line: evaluation is under way
+        time.sleep(0.2)
+        term.type(b"\x03")  # Ctrl-C, turned into SIGINT by the terminal
+        offset = term.read_until(b"cel> ", started)
+        if b"interrupted" in term.seen[started:offset]:
+            break
+        # Else the Ctrl-C came before the evaluation started (the line was dropped) or
+        # after it ended (at its cost limit) on a busy machine: try again.
+    else:
+        pytest.fail(f"Ctrl-C never cancelled an evaluation: {term.seen!r}")
+    assert b"max_cost" not in term.seen[started:offset]
+    assert b"Traceback" not in term.seen
+    term.type(b"6 * 7\n")  # the session is still there
+    offset = term.read_until(b"42", offset)
+    term.read_until(b"cel> ", offset)
+    term.type(b"\x04")
+    assert term.proc.wait(timeout=30) == 0
+
+
+@needs_pty
+def test_on_a_terminal_ctrl_c_drops_the_line_being_typed(terminal):
+    term = terminal()
+    offset = term.read_until(b"cel> ")
+    term.type(b"1 + ")
+    offset = term.read_until(b"1 + ", offset)
+    wait_until_blocked(term.proc.pid)
+    term.type(b"\x03")
+    offset = term.read_until(b"cel> ", offset)
+    term.type(b"2 * 3\n")
+    offset = term.read_until(b"6", offset)
+    term.read_until(b"cel> ", offset)  # Ctrl-D only once readline reads the terminal again
+    term.type(b"\x04")
+    assert term.proc.wait(timeout=30) == 0
+    assert b"Syntax error" not in term.seen
 
 
 @needs_pricing

@@ -161,7 +161,7 @@ def test_yaml_without_pyyaml_says_what_to_install(write, tmp_path):
     path = write("cases.yaml", "pricing: {}\ncases: []\n")
     result = run_cli("test", path, PYTHONPATH=str(blocker))  # a `yaml` that fails to import comes first
     assert result.returncode == 2, result.stderr
-    assert "reading YAML needs PyYAML (pip install pyyaml)" in result.stderr
+    assert "reading YAML needs PyYAML (pip install 'celprice[yaml]')" in result.stderr
 
 
 def test_missing_file_exits_2():

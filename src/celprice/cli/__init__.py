@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import CELCheckError, CELError, CELSyntaxError
 from . import cases, check, evaluate, explain, keys, orgs, preview, repl, serve
 from .common import FAILED, INTERRUPTED, USAGE, UsageError, error
+from .terminal import EscapingStream
 
 __all__ = ["main", "build_parser"]
 
@@ -48,6 +49,15 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     _tolerate_unencodable_output()
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args: argparse.Namespace | None = None
     try:
@@ -64,15 +74,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         error(f"celprice {command}: {e}" if command else f"celprice: {e}")
         return USAGE
     except (CELSyntaxError, CELCheckError) as e:
-        error(str(e))  # the message with its caret snippet
+        error(_error_text(e, args))  # the message with its caret snippet
         return USAGE
     except CELError as e:
-        error(str(e))
+        error(_error_text(e, args))
         return FAILED
     except BrokenPipeError:
         # `celprice ... | head`: the reader left; nothing more to say, and no traceback.
         _silence_stdout()
         return FAILED
+
+
+def _error_text(e: CELError, args: argparse.Namespace | None) -> str:
+    if args is None or not hasattr(args, "environment"):  # not an evaluating command
+        return str(e)
+    return evaluate.error_text(e, args.environment)
 
 
 def _tolerate_unencodable_output() -> None:

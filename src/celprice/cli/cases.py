@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
-from .. import testing
-from . import pricing_api
+from .. import documents, testing
+from . import inputs, pricing_api
 from .common import FAILED, OK, UsageError, read_text
 
 __all__ = ["add_parser", "run"]
@@ -16,10 +17,12 @@ def add_parser(subparsers: Any) -> None:
         "test",
         help="run pricing test cases from a JSON or YAML file",
         description="Run the cases of a test file {\"pricing\": {...}, \"cases\": [...]} (.json, or .yaml/.yml "
-        "with PyYAML) and print pass/fail per case with a diff of the components. "
+        "with PyYAML) and print pass/fail per case with a diff of the components. Instead of \"pricing\" the file "
+        "may name a \"pricing_file\" (relative to it); --pricing-file FILE wins over both. "
         "Exit 0 when all pass, 1 when any fails, 2 when the file cannot be read or is malformed.",
     )
-    p.add_argument("cases", metavar="CASES.json", help="the test file (.json, .yaml or .yml; - for JSON on stdin)")
+    p.add_argument("cases", metavar="CASES", help="the test file (.json, .yaml or .yml; - for JSON on stdin)")
+    inputs.add_pricing_file_option(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only failing cases and the summary")
     p.set_defaults(run=run)
 
@@ -28,8 +31,12 @@ def run(args: argparse.Namespace) -> int:
     pricing_api.module()  # a clear message, not a traceback, if the pricing module cannot load
     origin = "<stdin>" if args.cases == "-" else args.cases
     text = read_text(args.cases)
+    pricing = inputs.load_pricing(args.pricing_file) if args.pricing_file else None
+    directory = "." if args.cases == "-" else os.path.dirname(args.cases)
     try:
-        suite = testing.parse_case_file(text, origin, yaml=origin.lower().endswith((".yaml", ".yml")))
+        suite = testing.parse_case_file(
+            text, origin, yaml=documents.is_yaml_name(origin), directory=directory, pricing=pricing
+        )
         # Every case is checked before any runs: a typo is a usage error, not a half-run suite.
         for i, case in enumerate(suite.cases):
             testing.build_request(suite.pricing, case, f"cases[{i}]")

@@ -4,17 +4,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import pricing_api
-from .common import FAILED, OK, read_json
+from .. import testing
+from . import inputs, pricing_api
+from .common import FAILED, OK, UsageError, read_document
 
 __all__ = ["add_parser", "run", "pricing_of"]
 
 
-def pricing_of(document: Any) -> Any:
-    """A bare AppPricing, or the `pricing` of a whole request (so a preview file checks too)."""
-    if isinstance(document, dict) and "pricing" in document:  # an AppPricing has no "pricing" field
-        return document["pricing"]
-    return document
+pricing_of = testing.pricing_of  # a bare AppPricing, or the `pricing` of a whole request
 
 
 def add_parser(subparsers: Any) -> None:
@@ -26,12 +23,20 @@ def add_parser(subparsers: Any) -> None:
         "unknown request fields). Exit 0 when there is no problem (warnings do not count), 1 when "
         "there are problems, 2 when the file cannot be read.",
     )
-    p.add_argument("pricing", metavar="PRICING.json", help="an AppPricing object, or a request with a \"pricing\" key (- for stdin)")
+    p.add_argument(
+        "pricing",
+        metavar="PRICING",
+        nargs="?",
+        help="an AppPricing object, or a request with a \"pricing\" key; JSON or YAML (.yaml/.yml; - for JSON on stdin)",
+    )
+    inputs.add_pricing_file_option(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    document = read_json(args.pricing)
+    if (args.pricing is None) == (args.pricing_file is None):
+        raise UsageError("give the pricing file once: as the argument or as --pricing-file FILE")
+    document = read_document(args.pricing or args.pricing_file)
     pricing = pricing_of(document)
     invalid = pricing_api.request_error()
     try:

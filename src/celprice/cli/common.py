@@ -1,11 +1,11 @@
-"""What every command shares: exit codes, reading JSON input, variables, error output."""
+"""What every command shares: exit codes, reading input (celprice.documents), variables, error output."""
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from .. import documents
 from ..errors import CELCheckError, CELError
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "read_text",
     "parse_json",
     "read_json",
+    "read_document",
+    "shown",
     "load_variables",
     "error",
     "cel_error_text",
@@ -56,49 +58,54 @@ def error(message: str, stream: TextIO | None = None) -> None:
 
 
 def read_text(path: str) -> str:
-    """The contents of a file, or of stdin for `-`."""
-    if path == "-":
-        return sys.stdin.read()
+    """The contents of a file, or of stdin for `-`: UTF-8, at most documents.MAX_INPUT_BYTES."""
+    origin = shown(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not a UTF-8 text file") from None
+        if path == "-":
+            return documents.decode(documents.read_bytes(sys.stdin.buffer, origin), origin)
+        with open(path, "rb") as f:
+            return documents.decode(documents.read_bytes(f, origin), origin)
+    except documents.DocumentError as e:
+        raise UsageError(str(e)) from None
     except IsADirectoryError:
-        raise UsageError(f"cannot read {path}: it is a directory") from None
+        raise UsageError(f"cannot read {origin}: it is a directory") from None
     except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+        raise UsageError(f"cannot read {origin}: {e.strerror or e}") from None
 
 
-def _reject_constant(name: str) -> Any:
-    # Python's json accepts NaN and Infinity; JSON does not, and neither do we.
-    raise ValueError(f"{name} is not valid JSON")
+def shown(path: str) -> str:
+    """A file name as messages show it (`<stdin>` for `-`; main() escapes control characters in all output)."""
+    return "<stdin>" if path == "-" else path
 
 
 def parse_json(text: str, origin: str) -> Any:
-    """Strict JSON (no NaN/Infinity); errors name the origin, the line and the column."""
+    """Strict JSON (no NaN/Infinity, no duplicate keys); errors name the origin and the place."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{origin}: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
-    except ValueError as e:
-        raise UsageError(f"{origin}: invalid JSON: {e}") from None
-    except RecursionError:
-        raise UsageError(f"{origin}: invalid JSON: nested too deeply") from None
+        return documents.parse_json(text, origin)
+    except documents.DocumentError as e:
+        raise UsageError(str(e)) from None
 
 
 def read_json(path: str) -> Any:
-    origin = "<stdin>" if path == "-" else path
-    return parse_json(read_text(path), origin)
+    return parse_json(read_text(path), shown(path))
+
+
+def read_document(path: str) -> Any:
+    """A JSON file, or a YAML one (.yaml/.yml); `-` is JSON on stdin."""
+    text = read_text(path)
+    try:
+        return documents.parse(text, shown(path))
+    except documents.DocumentError as e:
+        raise UsageError(str(e)) from None
 
 
 def load_variables(files: Iterable[str] = (), items: Iterable[str] = ()) -> dict[str, Any]:
     """Variables from `--vars FILE.json` (objects, merged in order) then `--var name=JSON` (which win)."""
     variables: dict[str, Any] = {}
     for path in files:
-        data = read_json(path)
+        data = read_document(path)
         if not isinstance(data, dict):
-            raise UsageError(f"{path}: --vars needs a JSON object of variable names, got {_json_kind(data)}")
+            raise UsageError(f"{shown(path)}: --vars needs a JSON object of variable names, got {_json_kind(data)}")
         variables.update(data)
     for item in items:
         name, sep, text = item.partition("=")
@@ -106,8 +113,10 @@ def load_variables(files: Iterable[str] = (), items: Iterable[str] = ()) -> dict
         if not sep or not name:
             raise UsageError(f"--var {item!r}: expected name=JSON, for example --var 'n=3' or --var 's=\"text\"'")
         try:
-            variables[name] = json.loads(text, parse_constant=_reject_constant)
-        except (ValueError, RecursionError):
+            variables[name] = documents.parse_json(text, f"--var {name}")
+        except documents.DocumentError as e:
+            if ": invalid JSON: " not in str(e):
+                raise UsageError(str(e)) from None
             raise UsageError(
                 f"--var {name}: {text!r} is not valid JSON (a string needs quotes: --var '{name}=\"{text}\"')"
             ) from None

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from ..env import Environment
+from ..errors import CELCheckError, CELError
 from ..program import compile as cel_compile
-from . import pricing_api
+from . import inputs, pricing_api
 from .common import OK, UsageError, load_variables
 from .values import to_json, type_of
 
-__all__ = ["add_parser", "run", "add_variable_options", "environment", "prepare", "undeclared", "result_json"]
+__all__ = ["add_parser", "run", "add_variable_options", "environment", "prepare", "undeclared", "result_json", "error_text"]
 
 
 def add_variable_options(p: argparse.ArgumentParser) -> None:
@@ -36,6 +38,10 @@ def add_variable_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the pricing environment (its functions, such as to_dollars)",
     )
+    # A pricing or a task file gives the variables a fee expression sees (prices, outputs, ...),
+    # in the pricing environment; --vars/--var then add to them or replace them.
+    inputs.add_pricing_file_option(p)
+    inputs.add_task_option(p)
 
 
 def environment(pricing: bool) -> Environment | None:
@@ -54,23 +60,56 @@ def undeclared(env: Environment | None, names: Iterable[str]) -> str | None:
     unknown = sorted(n for n in names if n not in env.variables)
     if not unknown:
         return None
+    suggestion = "".join(inputs.did_you_mean(n, env.variables) for n in unknown)
+    hint = ""
+    if "pricing" in unknown:  # a request or case file given as --vars
+        hint = "; for a request's pricing and task use --pricing-file FILE and --task FILE"
     return (
-        f"the pricing environment has no variable {', '.join(repr(n) for n in unknown)} "
-        f"(it has {', '.join(sorted(env.variables))})"
+        f"the pricing environment has no variable {', '.join(repr(n) for n in unknown)}{suggestion} "
+        f"(it has {', '.join(sorted(env.variables))}){hint}"
     )
 
 
 def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any]]:
     """The environment and the variables of an evaluating command, checked against each other."""
-    variables = load_variables(args.vars, args.var)
-    env = environment(args.pricing)
+    task = inputs.task_variables(args.pricing_file, args.task)
+    variables = {**task, **load_variables(args.vars, args.var)}
+    env = environment(args.pricing or bool(task))
     message = undeclared(env, variables)
     if message is not None:
         raise UsageError(message)
-    if args.pricing:
+    if env is not None:
         # Output-meta items as a request delivers them (`"seconds": 90` is 90.0).
         variables = pricing_api.decoded(variables)
+    args.environment = env  # so main() can say how to fix an error (error_text)
     return env, variables
+
+
+_UNBOUND = re.compile(r"unbound function '([^']+)'")
+_UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
+
+
+def _pricing_functions() -> set[str]:
+    try:
+        return {f.name for f in pricing_api.environment().custom}
+    except UsageError:  # no pricing module: no hint either
+        return set()
+
+
+def error_text(e: CELError, env: Environment | None) -> str:
+    """A CEL error as the commands print it, with a line saying how to fix the likely mistakes:
+    a pricing function used without the pricing environment, a declared variable given no value."""
+    text = str(e)
+    messages = [p.message for p in e.problems] if isinstance(e, CELCheckError) else [e.message]
+    for message in messages:
+        unbound = _UNBOUND.search(message)
+        if env is None and unbound and unbound.group(1) in _pricing_functions():
+            return f"{text}\nhint: {unbound.group(1)} is a pricing function: add --pricing (or --pricing-file/--task)"
+        missing = _UNDECLARED.search(message)
+        if env is not None and missing and missing.group(1) in env.variables and not isinstance(e, CELCheckError):
+            name = missing.group(1)
+            return f"{text}\nhint: {name} has no value: give it with --var '{name}=JSON', --vars FILE or --task FILE"
+    return text
 
 
 def result_json(value: Any, with_type: bool) -> str:

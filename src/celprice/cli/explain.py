@@ -2,9 +2,11 @@
 
 Each node of the AST is rendered back to CEL text (see render.py) and that
 text is evaluated on its own against the same variables; the root's value
-comes from the real program. Comprehension bodies depend on the loop
-variable, so they are shown but not evaluated; a `cel.bind` body is
-evaluated inside the same binding; the branch a `?:` does not take is
+comes from the real program. A comprehension's predicate and body depend on
+the loop variable: over a list they are evaluated for each of the first
+MAX_ELEMENTS elements, the variable bound to that element (over a map they
+are shown, not evaluated); a `cel.bind` body is evaluated inside the same
+binding; the branch a `?:` does not take is
 marked instead of evaluated.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..errors import CELError, CELEvaluationError
 from ..program import Program
 from ..program import compile as cel_compile
 from .common import FAILED, OK, cel_error_text, error
-from .evaluate import add_variable_options, prepare
+from .evaluate import add_variable_options, error_text, prepare
 from .render import qualified_name, render
 from .values import dumps
 
@@ -65,10 +67,13 @@ class _Explainer:
     def children(self, node: ast.Node, step: Step, binds: tuple[tuple[str, str], ...]) -> list[Step]:
         kind = type(node)
         if kind is ast.Comprehension:
-            steps = [self.build(node.range, binds)]
-            for part in (node.predicate, node.body):
-                if part is not None:
-                    steps.append(Step(render(part), note="evaluated for each element"))
+            over = self.build(node.range, binds)
+            steps = [over]
+            skipped: set[int] = set()  # the elements a filter (`map(x, p, t)`) leaves out
+            if node.predicate is not None:
+                steps.append(self.per_element(node, node.predicate, over, binds, skipped))
+                skipped = {i for i, e in enumerate(steps[-1].children) if e.value is False}
+            steps.append(self.per_element(node, node.body, over, binds, skipped))
             return steps
         if kind is ast.Bind:
             inner = (*binds, (node.var, render(node.init)))
@@ -92,6 +97,42 @@ class _Explainer:
                 s for s, child in zip(steps, node.children()) if not (s.error is not None and qualified_name(child))
             ]
         return steps
+
+
+    def per_element(
+        self,
+        node: ast.Comprehension,
+        part: ast.Node,
+        over: Step,
+        binds: tuple[tuple[str, str], ...],
+        skipped: set[int],
+    ) -> Step:
+        """A comprehension's predicate or body, with its value for each of the first elements of a list."""
+        step = Step(render(part), note="evaluated for each element")
+        items = over.value
+        if over.error is not None or not isinstance(items, list) or node.kind not in _LIST_MACROS:
+            return step  # a map's keys cannot be named one by one in CEL text; nor a failed range
+        step.note = f"for each element of {over.text}" if items else f"no elements in {over.text}"
+        whole = f"({over.text})"
+        for i in range(min(len(items), MAX_ELEMENTS)):
+            if node.var2 is None:
+                inner = (*binds, (node.var, f"{whole}[{i}]"))
+            else:  # the two-variable form: the index, then the element
+                inner = (*binds, (node.var, str(i)), (node.var2, f"{whole}[{i}]"))
+            element = Step(f"[{i}]")
+            if i in skipped:
+                element.note = "not evaluated: the filter is false"
+            else:
+                self.evaluate(element, _with_binds(step.text, inner))
+            step.children.append(element)
+        if len(items) > MAX_ELEMENTS:
+            step.children.append(Step(f"... {len(items) - MAX_ELEMENTS} more", note="not shown"))
+        return step
+
+
+# The macros whose range is a list when it iterates elements (over a map they iterate keys).
+_LIST_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter", "transform_list"})
+MAX_ELEMENTS = 10  # per-element values shown for one predicate or body
 
 
 def _with_binds(text: str, binds: tuple[tuple[str, str], ...]) -> str:
@@ -186,6 +227,6 @@ def run(args: argparse.Namespace) -> int:
     root, failure = explain(program, variables)
     print(format_tree(root, max(args.width, 0)))
     if failure is not None:
-        error(str(failure))  # the full error, with its caret, as `eval` prints it
+        error(error_text(failure, env))  # the full error, with its caret, as `eval` prints it
         return FAILED
     return OK

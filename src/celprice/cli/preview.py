@@ -5,8 +5,8 @@ import argparse
 import json
 from typing import Any
 
-from . import pricing_api
-from .common import FAILED, OK, UsageError, read_json
+from . import inputs, pricing_api
+from .common import FAILED, OK, UsageError
 
 __all__ = ["add_parser", "run", "dollars", "format_table", "format_json"]
 
@@ -56,16 +56,22 @@ def add_parser(subparsers: Any) -> None:
         "preview",
         help="evaluate a pricing request, as POST /usage/cel/evaluate does",
         description="Evaluate a /usage/cel/evaluate request and print the response as JSON. "
+        "The request is a file, or a pricing file and a task file that combine (--pricing-file, --task; "
+        "given with a request file, they replace its pricing or its task fields). "
         "Exit 0 when every component evaluated, 1 when any failed, "
         "2 for an invalid request, an unreadable file or a usage error.",
     )
-    p.add_argument("request", metavar="REQUEST.json", help="the request (- for stdin)")
+    p.add_argument(
+        "request", metavar="REQUEST", nargs="?", help="the request, JSON or YAML (.yaml/.yml; - for JSON on stdin)"
+    )
+    inputs.add_pricing_file_option(p)
+    inputs.add_task_option(p)
     p.add_argument("--pretty", action="store_true", help="print a table in microcents and dollars instead of JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    request = read_json(args.request)
+    request = inputs.assemble_request(args.request, args.pricing_file, args.task)
     invalid = pricing_api.request_error()
     try:
         response = pricing_api.evaluate_pricing(request)

@@ -12,7 +12,16 @@ from typing import Any
 from ..env import Environment
 from .common import UsageError
 
-__all__ = ["module", "environment", "evaluate_pricing", "check_pricing", "warnings", "decoded", "request_error"]
+__all__ = [
+    "module",
+    "environment",
+    "evaluate_pricing",
+    "check_pricing",
+    "warnings",
+    "decoded",
+    "request_error",
+    "task_variables",
+]
 
 
 def module() -> ModuleType:
@@ -66,3 +75,11 @@ def decoded(variables: dict[str, Any]) -> dict[str, Any]:
 def request_error() -> type[Exception]:
     """The exception type for invalid requests (a ValueError naming the JSON path)."""
     return getattr(module(), "RequestError", ValueError)
+
+
+def task_variables(pricing: Any, task: dict[str, Any]) -> dict[str, Any]:
+    """The variables a fee expression of `pricing` sees for `task` (RequestError when either is malformed)."""
+    module()
+    from ..pricing.request import parse_pricing, task_activation
+
+    return task_activation(parse_pricing(pricing).prices, **task)

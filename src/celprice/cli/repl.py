@@ -17,7 +17,7 @@ from ..env import Environment
 from ..errors import CELError
 from ..program import compile as cel_compile
 from .common import OK, error
-from .evaluate import add_variable_options, prepare, result_json, undeclared
+from .evaluate import add_variable_options, error_text, prepare, result_json, undeclared
 from .values import dumps
 
 __all__ = ["add_parser", "run", "Session"]
@@ -74,7 +74,7 @@ class Session:
                 try:
                     self.variables[match.group(1)] = self.evaluate(match.group(2))
                 except CELError as e:
-                    error(str(e))
+                    error(error_text(e, self.env))
         else:
             error(f"unknown command {command} (try :help)")
         return True
@@ -83,7 +83,7 @@ class Session:
         try:
             value = self.evaluate(source)
         except CELError as e:
-            error(str(e))  # an error ends the expression, not the session
+            error(error_text(e, self.env))  # an error ends the expression, not the session
             return
         print(result_json(value, with_type))
 
@@ -140,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
                 raise
             print()  # Ctrl-C drops the line being typed, as in Python's prompt
             continue
-        if not session.handle(line):
-            return OK
+        try:
+            if not session.handle(line):
+                return OK
+        except KeyboardInterrupt:
+            if not interactive:
+                raise
+            error("interrupted")  # Ctrl-C cancels the evaluation; the session (and its variables) stay
         sys.stdout.flush()

@@ -9,7 +9,7 @@ from ..errors import format_snippet
 from .. import ast
 from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text
 from .estimate import free_names
-from .messages import Message, unknown_keys
+from .messages import Message, did_you_mean, unknown_keys
 from .request import OUTPUT_META_FIELDS, PRICING_FIELDS, REQUEST_FIELDS, pricing_problems
 
 __all__ = ["check_pricing", "pricing_warnings", "request_warnings"]
@@ -103,6 +103,96 @@ def pricing_warnings(
     if not isinstance(pricing, Mapping):
         return []
     defaults = defaults or PricingDefaults()
+    return _formula_warnings(pricing, defaults, nonstandard_promotion) + _total_warnings(
+        pricing, defaults, nonstandard_promotion
+    )
+
+
+def _formula_warnings(pricing: Mapping[str, Any], defaults: PricingDefaults, nonstandard_promotion: bool) -> list[Message]:
+    """Mistakes a formula shows without being run: a price `prices` does not define, a fee
+    that is a negative constant, a division by a literal zero, a single-quoted description
+    (plain text, so shown with its quotes). Each would fail, or show wrongly, for every task."""
+    found: list[Message] = []
+    raw_prices = pricing.get("prices")
+    prices = set(raw_prices) if isinstance(raw_prices, Mapping) else set()
+    description = pricing.get("description")
+    cel_description = type(description) is str and not is_plain_text(description)
+    for field in (*FEE_FIELDS, *(("description",) if cel_description else ()), "estimate"):
+        source = _source(pricing, field, defaults)
+        if source is None:
+            continue
+        program, _ = compile_field(field, source, nonstandard_promotion=nonstandard_promotion)
+        if program is None:
+            continue  # its problems are check_pricing's
+        path = f"pricing.{field}"
+        root = program.ast
+        constant = _constant(root)
+        if field in FEE_FIELDS and isinstance(constant, (int, float)) and constant < 0:
+            found.append(
+                Message("negative_fee", f"the fee is always {source.strip()}; a fee must not be negative, so it always fails", path)
+            )
+        nodes = _walk(root)
+        guarded = _tested_prices(nodes)  # `has(prices.x) ? prices.x : 0` reads x only when it is there
+        for node in nodes:
+            kind = type(node)
+            if kind is ast.Select and type(node.operand) is ast.Ident and node.operand.name == "prices":
+                if node.field not in prices and node.field not in guarded:
+                    close = did_you_mean(node.field, prices)
+                    hint = f"; did you mean '{close}'?" if close else "; add it to prices"
+                    found.append(
+                        Message("unknown_price", f"prices has no '{node.field}', so reading it always fails{hint}", path)
+                    )
+            elif kind is ast.Call and node.function in ("_/_", "_%_") and len(node.args) == 2:
+                divisor = _constant(node.args[1])
+                if isinstance(divisor, (int, float)) and not isinstance(divisor, bool) and divisor == 0:
+                    found.append(Message("division_by_zero", "divides by a literal zero, so it always fails", path))
+    if type(description) is str and is_plain_text(description):
+        text = description.strip()
+        if len(text) >= 2 and text[0] == text[-1] == "'":
+            found.append(
+                Message(
+                    "single_quoted_description",
+                    f"the description is plain text, so it is shown with its quotes ({text}); "
+                    "a CEL description starts with a double quote: " + '"' + text[1:-1].replace('"', '\\"') + '"',
+                    "pricing.description",
+                )
+            )
+    return found
+
+
+def _tested_prices(nodes: list[ast.Node]) -> set[str]:
+    """The price names a formula tests for: `has(prices.x)`, `'x' in prices`."""
+    names = set()
+    for node in nodes:
+        if type(node) is ast.Has and type(node.operand) is ast.Ident and node.operand.name == "prices":
+            names.add(node.field)
+        elif type(node) is ast.Call and node.function == "@in" and len(node.args) == 2:
+            key, container = node.args
+            if type(key) is ast.Literal and type(key.value) is str and type(container) is ast.Ident and container.name == "prices":
+                names.add(key.value)
+    return names
+
+
+def _constant(node: ast.Node) -> Any:
+    """The number a literal (or a negated literal) stands for, else None."""
+    if type(node) is ast.Literal:
+        return node.value
+    if type(node) is ast.Call and node.function == "-_" and len(node.args) == 1 and type(node.args[0]) is ast.Literal:
+        value = node.args[0].value
+        return -value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return None
+
+
+def _walk(root: ast.Node) -> list[ast.Node]:
+    nodes, todo = [], [root]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo.extend(reversed(node.children()))
+    return nodes
+
+
+def _total_warnings(pricing: Mapping[str, Any], defaults: PricingDefaults, nonstandard_promotion: bool) -> list[Message]:
     total = pricing.get("total_expression")
     if type(total) is not str or not total.strip():
         return []  # the default total is the sum itself
