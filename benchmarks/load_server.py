@@ -6,7 +6,7 @@ trivial Starlette JSON endpoint served by the same process, in the same run.
     python benchmarks/load_server.py --connections 1,16 --seconds 3
     python benchmarks/load_server.py --db postgresql://...  # the ledger on PostgreSQL
 
-The server is uvicorn (one worker, the rate limit off) on 127.0.0.1 in a
+The server is uvicorn (one worker unless --workers, the rate limit off) on 127.0.0.1 in a
 subprocess; the clients are one asyncio process of keep-alive HTTP/1.1
 connections written by hand, so the client costs little next to the server.
 Both share this machine's cores: the numbers are of this machine, at this
@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default="16", help="comma-separated connection counts (default: 16)")
     parser.add_argument("--seconds", type=float, default=5.0, help="at most this long per endpoint and count (default: 5)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="at most this many requests per run (default: 50000)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
 
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, SERVER_ENV: db, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "benchmarks")])}
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "load_server:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+             "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(args.workers)],
             env=env, cwd=str(ROOT / "benchmarks"),
         )
         try:
