@@ -264,12 +264,16 @@ def test_custom_overloads_are_checked():
     assert celprice.compile("size(n) + twice(n)", env).evaluate({"n": 3}) == 6
 
 
-def test_every_standard_function_has_signatures():
-    # `_[_]` is typed by the indexing rule; anything else the runtime has must be in decls.py.
+def test_the_checker_types_exactly_what_the_registry_declares():
     from celprice.checker import declarations
+    from celprice.stdlib import STANDARD
 
     decls = declarations(celprice.program.default_environment())
-    assert decls.untyped_functions <= {"_[_]"} and not decls.untyped_methods
+    assert set(decls.functions) == set(STANDARD.functions)
+    assert set(decls.methods) == set(STANDARD.methods)
+    for entry in STANDARD.entries():
+        typed = (decls.methods if entry.member else decls.functions)[entry.name]
+        assert sum(map(len, typed.by_arity.values())) == len(entry.overloads), entry.name
 
 
 def test_functions_the_runtime_has_but_the_table_does_not_type_are_dyn():

@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 from adversarial._support import same
 
 import celprice
+from celprice import pricing
 from celprice import CELError, Duration, Environment, Limits, Timestamp, UInt
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -786,11 +787,7 @@ def _check_response(stats: Stats, request: Any, response: Any) -> None:
 
 
 def _check_pricing(stats: Stats, request: Any) -> None:
-    pricing = pytest.importorskip("celprice.pricing")
-    evaluate_pricing = getattr(pricing, "evaluate_pricing", None)
-    request_error = getattr(pricing, "RequestError", None) or getattr(celprice, "RequestError", None)
-    if evaluate_pricing is None or request_error is None:
-        pytest.skip("celprice.pricing.evaluate_pricing / RequestError not available yet")
+    evaluate_pricing, request_error, estimate = pricing.evaluate_pricing, pricing.RequestError, pricing.estimate_pricing
     before = snapshot(request)
     start = time.process_time()
     try:
@@ -812,16 +809,14 @@ def _check_pricing(stats: Stats, request: Any) -> None:
                 _check_response(stats, request, first[1])
             elif not first[1]:
                 _finding(stats, "RequestError without a message", request, "")
-            estimate = getattr(pricing, "estimate_pricing", None)
-            if estimate is not None:
-                try:
-                    est = outcome_of(lambda: estimate(request), (request_error,))
-                except Exception as e:  # noqa: BLE001
-                    _finding(stats, "estimate_pricing raised something other than RequestError", request,
-                             f"{type(e).__name__}: {e}")
-                    return
-                if est[0] == "ok" and (not isinstance(est[1], dict) or "estimable" not in est[1]):
-                    _finding(stats, "estimate_pricing response shape", request, repr(est[1])[:300])
+            try:
+                est = outcome_of(lambda: estimate(request), (request_error,))
+            except Exception as e:  # noqa: BLE001
+                _finding(stats, "estimate_pricing raised something other than RequestError", request,
+                         f"{type(e).__name__}: {e}")
+                return
+            if est[0] == "ok" and (not isinstance(est[1], dict) or "estimable" not in est[1]):
+                _finding(stats, "estimate_pricing response shape", request, repr(est[1])[:300])
     except Hang as e:
         _finding(stats, "hang", request, str(e))
 
@@ -839,18 +834,11 @@ def _pricing_requests(request: Any) -> None:
 
 
 def test_fuzz_pricing_requests() -> None:
-    pricing = pytest.importorskip("celprice.pricing")
-    if getattr(pricing, "evaluate_pricing", None) is None:
-        pytest.skip("celprice.pricing.evaluate_pricing not available yet")
     _run_campaign("pricing_requests", _pricing_requests)
 
 
 def test_valid_request_is_valid() -> None:
     # Guard the request generator: the base request must evaluate without errors.
-    pricing = pytest.importorskip("celprice.pricing")
-    evaluate_pricing = getattr(pricing, "evaluate_pricing", None)
-    if evaluate_pricing is None:
-        pytest.skip("celprice.pricing.evaluate_pricing not available yet")
-    response = evaluate_pricing(copy.deepcopy(VALID_REQUEST))
+    response = pricing.evaluate_pricing(copy.deepcopy(VALID_REQUEST))
     assert [k for k, v in response.items() if "error" in v] == [], response
     assert response["inference_fee"]["value"] == 400000

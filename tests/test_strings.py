@@ -7,6 +7,7 @@ import time
 import pytest
 
 from celprice.errors import CELError, CELEvaluationError, NoSuchOverload
+from celprice.stdlib import STANDARD
 from celprice.stdlib import strings as S
 from celprice.stdlib.format import format_double, format_value, quote, string_format
 from celprice.values import Duration, Map, Timestamp, Type, UInt
@@ -16,7 +17,7 @@ INF = float("inf")
 
 
 def call(name: str, *args):
-    return S.METHODS[name](*args)
+    return STANDARD.methods[name].impl(*args)
 
 
 # ---------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def test_basic_predicates_reject_wrong_types(name):
 )
 def test_matches(text, pattern, expected):
     assert S.matches(text, pattern) is expected
-    assert S.FUNCTIONS["matches"](text, pattern) is expected
+    assert STANDARD.functions["matches"].impl(text, pattern) is expected
 
 
 def test_matches_catastrophic_pattern_is_linear():
@@ -315,12 +316,12 @@ def test_reverse():
 )
 def test_quote(raw, quoted):
     assert quote(raw) == quoted
-    assert S.FUNCTIONS["strings.quote"](raw) == quoted
+    assert STANDARD.functions["strings.quote"].impl(raw) == quoted
 
 
 def test_quote_type_error():
     with pytest.raises(NoSuchOverload):
-        S.FUNCTIONS["strings.quote"](b"x")
+        STANDARD.functions["strings.quote"].impl(b"x")
 
 
 # ---------------------------------------------------------------------------

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import time
 
-from .env import Limits
-from .errors import CELLimitError
+from .limits import Limits, over_cost, over_time
 
 __all__ = ["CTX", "Budget"]
 
@@ -39,13 +38,9 @@ class Budget:
 
     def tick(self) -> None:
         if self.left < 0:
-            raise CELLimitError(
-                f"evaluation cost exceeds the limit of {self.limits.max_cost} (max_cost)"
-            )
+            raise over_cost(self.limits)
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise CELLimitError(
-                f"evaluation took longer than the limit of {self.limits.timeout} seconds (timeout)"
-            )
+            raise over_time(self.limits)
         self.mark = self._next_mark()
 
     def charge(self, units: int) -> None:

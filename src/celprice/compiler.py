@@ -11,132 +11,37 @@ the caller's names; that copy also carries the evaluation budget under
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
-from . import ast
+from . import ast, names
+from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
+from .budget import CTX, Budget
+from .checker import CheckResult
+from .comprehensions import compile_comprehension
 from .env import Environment
-from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError
-from .parser import Int64Boundary
-from .budget import CTX
-from .specialize import FAST_BINARY, binary
-from .stdlib.strings import compiled_matcher
-from .work import PRECHECKS, REGEX_COMPILE_COST, receiver_scan
+from .errors import CELCheckError, CELEvaluationError, CELLimitError, CELSyntaxError, located
+from .limits import check_size
+from .plan import Const as _Const
+from .plan import FieldRead, IndexRead, Read
+from .plan import code as _code
+from .registry import Cost, Entry, Overrides, Registry, specialisable
+from .specialize import binary
+from .stdlib import STANDARD
 from .stdlib import operators as ops
-from .values import INT64_MAX, INT64_MIN, TYPES, Duration, ErrorValue, Map, Optional, Timestamp, UInt
+from .stdlib.strings import compiled_matcher
+from .values import INT64_MAX, INT64_MIN, TYPES, Optional, UInt, type_name
+from .work import REGEX_COMPILE_COST, receiver_scan
 
-__all__ = ["compile_ast", "Compiled", "adapt", "estimate_cost"]
+__all__ = ["compile_ast", "Compiled", "estimate_cost"]
 
 Code = Callable[[Any], Any]
 _MISSING = object()
 
-# Functions whose results can be large: their sizes are checked and charged.
-BUILDERS = frozenset(
-    {"_+_", "replace", "join", "split", "format", "strings.quote", "upperAscii", "lowerAscii",
-     "reverse", "base64.encode", "base64.decode", "string", "bytes", "substring", "trim"}
-)
-
-
-def _raise_error_value(v: ErrorValue) -> Any:
-    e = v.error
-    raise type(e)(e.message)
-
-
-def _check_int(v: int) -> int:
-    if INT64_MIN <= v <= INT64_MAX:
-        return v
-    shown = str(v) if v.bit_length() < 256 else f"of {v.bit_length()} bits"
-    raise CELEvaluationError(f"integer {shown} is out of the int64 range")
-
-
-_ADAPT: dict[type, Callable[[Any], Any]] = {
-    int: _check_int,
-    datetime: Timestamp.from_datetime,
-    timedelta: Duration.from_timedelta,
-    ErrorValue: _raise_error_value,
-    bytearray: bytes,
-}
-
-
-def adapt(v: Any) -> Any:
-    """A value read from the caller's data, as a CEL value (or the error it stands for)."""
-    f = _ADAPT.get(type(v))
-    return v if f is None else f(v)
-
-
-class _Const:
-    """A compile-time constant (kept apart from closures for folding)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-def _code(c: Any) -> Code:
-    if type(c) is _Const:
-        value = c.value
-        return lambda a: value
-    return c
 
 
 def _undeclared(name: str, container: str) -> CELEvaluationError:
-    where = f" (in container '{container}')" if container else ""
-    return CELEvaluationError(f"undeclared reference to '{name}'{where}")
-
-
-def _no_such_field(value: Any, field: str) -> CELEvaluationError:
-    from .values import type_name
-
-    return CELEvaluationError(f"type '{type_name(value)}' does not support field selection (field '{field}')")
-
-
-def select_value(v: Any, field: str) -> Any:
-    """`v.field` on a CEL value (maps and optionals; messages do not exist here)."""
-    if type(v) is dict:
-        try:
-            r = v[field]
-        except KeyError:
-            raise CELEvaluationError(f"no such key: '{field}'") from None
-    elif isinstance(v, Mapping):
-        r = ops.map_get(v, field)
-    elif type(v) is Optional:
-        return select_optional(v, field)
-    else:
-        raise _no_such_field(v, field)
-    f = _ADAPT.get(type(r))
-    return r if f is None else f(r)
-
-
-def select_optional(v: Any, field: str) -> Optional:
-    """`v.?field`: optional.none() when the key is absent."""
-    if type(v) is Optional:
-        if not v.has_value():
-            return v
-        v = v.value()
-    if isinstance(v, Mapping):
-        found, r = ops._lookup(v, field)
-        return Optional.of(adapt(r)) if found else Optional.none()
-    raise _no_such_field(v, field)
-
-
-def has_field(v: Any, field: str) -> bool:
-    if type(v) is dict:
-        return field in v
-    if type(v) is Optional:
-        if not v.has_value():
-            return False
-        v = v.value()
-    if isinstance(v, Mapping):
-        return ops.map_has(v, field)
-    raise _no_such_field(v, field)
-
-
-def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
-    if e.offset is None:
-        e.offset = pos
-    return e
+    return CELEvaluationError(names.undeclared(name, container))
 
 
 def _copy(e: CELEvaluationError) -> CELEvaluationError:
@@ -156,38 +61,36 @@ def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
 class Compiled:
     """The result of compiling an AST: the root closure and what evaluation needs."""
 
-    __slots__ = ("root", "needs_scope", "constant")
+    __slots__ = ("root", "needs_scope")
 
-    def __init__(self, root: Code, needs_scope: bool, constant: Any = _MISSING) -> None:
+    def __init__(self, root: Code, needs_scope: bool) -> None:
         self.root = root
         self.needs_scope = needs_scope
-        self.constant = constant
 
 
-def compile_ast(node: ast.Node, env: Environment, source: str) -> Compiled:
-    c = _Compiler(env, source)
+def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckResult | None = None) -> Compiled:
+    """Closures for a parsed expression; `checked` (the checker's result for
+    this very tree, when the environment checks) gives the resolved names
+    and calls, which are then not resolved again."""
+    c = _Compiler(env, source, checked)
     result = c.compile(node, frozenset())
     if c.errors:
         raise CELCheckError(c.errors)
     if type(result) is _Const:
-        return Compiled(_code(result), False, result.value)
-    return Compiled(result, c.needs_scope)
+        return Compiled(_code(result), False)
+    return Compiled(_code(result), c.needs_scope)
 
 
 class _Compiler:
-    def __init__(self, env: Environment, source: str) -> None:
+    def __init__(self, env: Environment, source: str, checked: CheckResult | None = None) -> None:
         self.env = env
+        self.refs: dict[int, tuple] = checked.references if checked is not None else {}
         self.source = source
         self.limits = env.limits
         self.static = env.declares_variables
         self.needs_scope = False
         self.errors: list[CELSyntaxError] = []
-        container = env.container
-        prefixes = [""]
-        if container:
-            parts = container.split(".")
-            prefixes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
-        self.prefixes = prefixes
+        self.prefixes = names.prefixes(env.container)
 
     def error(self, message: str, pos: int) -> _Const:
         self.errors.append(CELSyntaxError(message, source=self.source, offset=pos))
@@ -216,13 +119,10 @@ class _Compiler:
     def c_Literal(self, node: ast.Literal, scope: frozenset) -> Any:
         return _Const(node.value)
 
-    def c_Int64Boundary(self, node: ast.Literal, scope: frozenset) -> Any:
-        return self.error(f"Syntax error: invalid int literal '{node.value}'", node.pos)
-
     def c_Ident(self, node: ast.Ident, scope: frozenset) -> Any:
-        return self.resolve(node, [], scope)
+        return self.resolve(node, [], scope, node)
 
-    def resolve(self, root: ast.Ident, fields: list[tuple[str, int]], scope: frozenset) -> Any:
+    def resolve(self, root: ast.Ident, fields: list[tuple[str, int]], scope: frozenset, outer: ast.Node) -> Any:
         """A name, possibly qualified (`a.b.c`), as a local, a variable or a type.
 
         `fields` are the (name, position) of the selections after the root
@@ -230,24 +130,29 @@ class _Compiler:
         name resolution requires.
         """
         pos = root.pos
+        ref = self.refs.get(id(outer))
+        if ref is not None:
+            kind, name, n = ref
+            if kind == "local":
+                return self.selects(self.local(name, pos), fields)
+            if kind == "variable":
+                return self.selects(self.variable(name, pos), fields[n - 1 :])
+            return self.selects(_Const(TYPES[name]), fields[n - 1 :])
         parts = [root.name, *(f for f, _ in fields)]
         if not root.absolute and root.name in scope:
             return self.selects(self.local(root.name, pos), fields)
         prefixes = [""] if root.absolute else self.prefixes
-        candidates = []  # (variable name, remaining fields), longest name first
-        for n in range(len(parts), 0, -1):
-            for prefix in prefixes:
-                candidates.append((prefix + ".".join(parts[:n]), fields[n - 1 :]))
+        # (variable name, remaining fields), longest name first
+        candidates = [(name, fields[n - 1 :]) for name, n in names.candidates(parts, prefixes)]
         if self.static:
-            for name, rest in candidates:
-                if name in self.env.variables:
-                    return self.selects(self.variable(name, pos), rest)
-        for name, rest in candidates:
-            if name in TYPES:
-                return self.selects(_Const(TYPES[name]), rest)
+            found = names.first_match(parts, prefixes, self.env.variables.__contains__)
+            if found is not None:
+                return self.selects(self.variable(found[0], pos), fields[found[1] - 1 :])
+        found = names.first_match(parts, prefixes, TYPES.__contains__)
+        if found is not None:
+            return self.selects(_Const(TYPES[found[0]]), fields[found[1] - 1 :])
         if self.static:
-            where = f" (in container '{self.env.container}')" if self.env.container else ""
-            return self.error(f"undeclared reference to '{'.'.join(parts)}'{where}", pos)
+            return self.error(names.undeclared(".".join(parts), self.env.container), pos)
         if len(candidates) == 1:
             return self.variable(root.name, pos)
         general = self.dynamic_lookup(candidates, root.name, pos)
@@ -276,18 +181,17 @@ class _Compiler:
 
         return lookup_many
 
-    def local(self, name: str, pos: int) -> Code:
+    def local(self, name: str, pos: int) -> Read:
         key = "@" + name
 
         def read_local(a: Any) -> Any:
             return a[key]
 
-        read_local.read_key = (key, None, pos)  # type: ignore[attr-defined]
-        return read_local
+        return Read(read_local, key, None, pos)
 
-    def variable(self, name: str, pos: int) -> Code:
-        missing = _located(_undeclared(name, self.env.container), pos)
-        adapt_get = _ADAPT.get
+    def variable(self, name: str, pos: int) -> Read:
+        missing = located(_undeclared(name, self.env.container), pos)
+        adapt_get = ADAPT.get
 
         def read(a: Any) -> Any:
             try:
@@ -303,10 +207,9 @@ class _Compiler:
                 return f(v)
             except CELEvaluationError as e:
                 # An out-of-range int, or an ErrorValue standing for a failed input.
-                raise _located(e, pos)
+                raise located(e, pos)
 
-        read.read_key = (name, missing, pos)  # type: ignore[attr-defined]
-        return read
+        return Read(read, name, missing, pos)
 
     def dynamic_lookup(self, candidates: list, first: str, pos: int) -> Code:
         """Resolution at run time, for environments that declare no variables."""
@@ -321,9 +224,9 @@ class _Compiler:
                         try:
                             v = select_value(v, field)
                         except CELEvaluationError as e:
-                            raise _located(e, fpos)
+                            raise located(e, fpos)
                     return v
-            raise _located(_undeclared(first, container), pos)
+            raise located(_undeclared(first, container), pos)
 
         return lookup
 
@@ -336,61 +239,48 @@ class _Compiler:
         if type(operand) is _Const:
             fn = self.select(_code(operand), field, pos)
             return self.fold(fn, [operand])
-        adapt_get = _ADAPT.get
+        adapt_get = ADAPT.get
         no_key = f"no such key: '{field}'"
-        read_key = getattr(operand, "read_key", None)
-        if read_key is not None:
-            # `x.f` on a variable or local: read the name here, saving a call.
-            key, missing, name_pos = read_key
+        # `x.f` on a variable or local reads the name itself, saving a call.
+        by_key = type(operand) is Read
+        if by_key:
+            key, missing, name_pos = operand.key, operand.missing, operand.pos
+        inner = _code(operand)
 
-            def sel_name(a: Any) -> Any:
+        def sel(a: Any) -> Any:
+            if by_key:
                 try:
                     v = a[key]
                 except KeyError:
                     raise _copy(missing) from None
-                if type(v) is dict:
-                    try:
-                        r = v[field]
-                    except KeyError:
-                        raise _located(CELEvaluationError(no_key), pos) from None
-                    if type(r) is int and INT64_MIN <= r <= INT64_MAX:
-                        return r
-                    f = adapt_get(type(r))
-                    return r if f is None else f(r)
-                try:
-                    v = adapt(v)
-                except CELEvaluationError as e:
-                    raise _located(e, name_pos)
-                try:
-                    return select_value(v, field)
-                except CELEvaluationError as e:
-                    raise _located(e, pos)
-
-            sel_name.fused_select = (key, missing, field, pos)  # type: ignore[attr-defined]
-            return sel_name
-
-        def sel(a: Any) -> Any:
-            v = operand(a)
+            else:
+                v = inner(a)
             if type(v) is dict:
                 try:
                     r = v[field]
                 except KeyError:
-                    raise _located(CELEvaluationError(no_key), pos) from None
+                    raise located(CELEvaluationError(no_key), pos) from None
                 if type(r) is int and INT64_MIN <= r <= INT64_MAX:
                     return r
                 f = adapt_get(type(r))
                 return r if f is None else f(r)
+            if by_key:
+                try:
+                    v = adapt(v)
+                except CELEvaluationError as e:
+                    raise located(e, name_pos)
             try:
                 return select_value(v, field)
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
 
-        index_of = getattr(operand, "index_of", None)
-        if index_of is None:
+        if by_key:
+            return FieldRead(sel, key, missing, field, pos)
+        if type(operand) is not IndexRead:
             return sel
         # `items[0].field`: walk the whole path in one closure when it is all
         # lists and dicts; anything else takes the step-by-step route.
-        key, kv = index_of
+        key, kv = operand.key, operand.index
         absent = object()
 
         def sel_index_field(a: Any) -> Any:
@@ -418,7 +308,7 @@ class _Compiler:
                 chain.append((root.field, root.pos))
                 root = root.operand
             if type(root) is ast.Ident:
-                return self.resolve(root, chain[::-1], scope)
+                return self.resolve(root, chain[::-1], scope, node)
             return self.select(self.compile(node.operand, scope), node.field, node.pos)
         operand = self.compile(node.operand, scope)
         inner = _code(operand)
@@ -428,24 +318,26 @@ class _Compiler:
             try:
                 return select_optional(inner(a), field)
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
 
         return self.fold(opt_select, [operand])
 
     def c_Index(self, node: ast.Index, scope: frozenset) -> Any:
         operand = self.compile(node.operand, scope)
         key = self.compile(node.index, scope)
+        if not node.optional and ("_[_]", False) in self.env.overrides:
+            return self.route(self.env.entry("_[_]", False), [operand, key], node.pos)  # type: ignore[arg-type]
         o, k, pos = _code(operand), _code(key), node.pos
         if node.optional:
             def opt_index(a: Any) -> Any:
                 try:
                     return ops.optional_index(o(a), k(a))
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
 
             return self.fold(opt_index, [operand, key])
         index = ops.index
-        adapt_get = _ADAPT.get
+        adapt_get = ADAPT.get
         if type(key) is _Const and type(key.value) is int:
             kv = key.value
 
@@ -457,22 +349,21 @@ class _Compiler:
                     try:
                         r = index(v, kv)
                     except CELEvaluationError as e:
-                        raise _located(e, pos)
+                        raise located(e, pos)
                 if type(r) is int and INT64_MIN <= r <= INT64_MAX:
                     return r
                 f = adapt_get(type(r))
                 return r if f is None else f(r)
 
-            read_key = getattr(o, "read_key", None)
-            if read_key is not None:
-                idx_const.index_of = (read_key[0], kv)  # type: ignore[attr-defined]
+            if type(operand) is Read:
+                return IndexRead(idx_const, operand.key, kv)
             return self.fold(idx_const, [operand, key])
 
         def idx(a: Any) -> Any:
             try:
                 r = index(o(a), k(a))
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
             if type(r) is int and INT64_MIN <= r <= INT64_MAX:
                 return r
             f = adapt_get(type(r))
@@ -488,7 +379,7 @@ class _Compiler:
             try:
                 return has_field(o(a), field)
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
 
         return self.fold(has, [operand])
 
@@ -511,9 +402,7 @@ class _Compiler:
         go_on = not stop
 
         def bad_operand(v: Any) -> CELEvaluationError:
-            from .values import type_name
-
-            return _located(
+            return located(
                 CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(v)})'"), pos
             )
 
@@ -564,9 +453,7 @@ class _Compiler:
                 return tf(a)
             if c is False:
                 return of(a)
-            from .values import type_name
-
-            raise _located(
+            raise located(
                 CELEvaluationError(f"found no matching overload for '_?_:_' applied to '({type_name(c)}, ...)'"), pos
             )
 
@@ -575,86 +462,108 @@ class _Compiler:
     # --- calls ----------------------------------------------------------------------
 
     def c_Call(self, node: ast.Call, scope: frozenset) -> Any:
-        name = node.function
-        target = node.target
-        if target is not None:
-            qualified = self.function_namespace(target, scope)
-            if qualified is not None:
-                for prefix in self.prefixes:
-                    full = prefix + qualified + "." + name
-                    if full in self.env.functions:
-                        return self.call(full, self.env.functions[full], node.args, node, scope)
-            impl = self.env.methods.get(name)
-            args = (target, *node.args)
-            if impl is None:
-                return self.unknown_function(name, args, node, scope, member=True)
-            return self.call(name, impl, args, node, scope)
-        prefixes = [""] if node.absolute else self.prefixes
-        for prefix in prefixes:
-            impl = self.env.functions.get(prefix + name)
-            if impl is not None:
-                return self.call(name, impl, node.args, node, scope)
-        return self.unknown_function(name, node.args, node, scope, member=False)
-
-    def function_namespace(self, target: ast.Node, scope: frozenset) -> str | None:
-        """`math` in `math.greatest(...)`: a qualified name that is not a variable."""
-        parts: list[str] = []
-        while type(target) is ast.Select and not target.optional:
-            parts.append(target.field)
-            target = target.operand
-        if type(target) is not ast.Ident or target.absolute:
-            return None
-        if target.name in scope:
-            return None
-        parts.append(target.name)
-        name = ".".join(reversed(parts))
-        if self.static and any(
-            (p + name) in self.env.variables or (p + target.name) in self.env.variables for p in self.prefixes
-        ):
-            return None
-        return name
+        env = self.env
+        ref = self.refs.get(id(node))
+        if ref is not None:
+            _, name, member = ref
+            args = (node.target, *node.args) if member else node.args
+        else:
+            name, member, args = names.resolve_call(
+                node, scope, env.variables, self.prefixes, lambda n: env.entry(n, False) is not None
+            )
+        entry = env.entry(name, member)
+        if entry is None:
+            return self.unknown_function(name, args, node, scope, member)
+        return self.call(entry, args, node, scope)
 
     def unknown_function(self, name: str, args: tuple, node: ast.Node, scope: frozenset, member: bool) -> Any:
         kind = "method" if member else "function"
         if self.static:
-            return self.error(f"undeclared reference to {kind} '{name}'", node.pos)
+            return self.error(names.undeclared(name, "", kind), node.pos)
         codes = [self.code(a, scope) for a in args]
         pos = node.pos
 
         def unknown(a: Any) -> Any:
             for c in codes:
                 c(a)
-            raise _located(CELEvaluationError(f"unbound {kind} '{name}'"), pos)
+            raise located(CELEvaluationError(f"unbound {kind} '{name}'"), pos)
 
         return unknown
 
-    def call(self, name: str, impl: Callable[..., Any], args: tuple, node: ast.Node, scope: frozenset) -> Any:
+    def call(self, entry: Entry, args: tuple, node: ast.Node, scope: frozenset) -> Any:
+        """A call routed by what the registry and the environment say of it.
+
+        A specialised closure stands for the standard implementation only when
+        the environment adds no overload for the types it handles; folding
+        runs only pure functions, and never an environment's overload.
+        """
         parts = [self.compile(a, scope) for a in args]
+        return self.route(entry, parts, node.pos)
+
+    def route(self, entry: Entry, parts: list[Any], pos: int) -> Any:
         codes = [_code(p) for p in parts]
-        pos = node.pos
-        n = len(codes)
-        if n == 2 and name in FAST_BINARY and type(node) is ast.Call and node.target is None:
+        fn = entry.function
+        name = entry.name
+        over = self.env.overrides.get((name, entry.member))
+        foldable = fn.pure and all(type(p) is _Const for p in parts) and (
+            over is None or over.find([p.value for p in parts]) is None
+        )
+        if len(codes) == 2 and not entry.member and specialisable(entry, over):
             right = parts[1]
             const = type(right) is _Const
-            sized = self.size_check() if name == "_+_" else None
-            fn = binary(name, impl, codes[0], None if const else codes[1], right.value if const else None, pos, sized)
-            return self.fold(fn, parts)
-        precheck = PRECHECKS.get(name)
-        if precheck is not None and impl is self.standard(name, node):
-            if name == "matches" and type(parts[-1]) is _Const and type(parts[-1].value) is str:
-                try:
-                    impl = compiled_matcher(parts[-1].value)
-                    precheck = receiver_scan
-                except CELEvaluationError:
-                    pass  # an invalid constant pattern fails when evaluated, like any error
-            fn = self.checked_call(name, impl, precheck, codes, pos)
-            return self.fold(fn, parts)
+            sized = self.size_check() if fn.cost is Cost.BUILDS else None
+            slow = entry.impl if over is None else self.with_overrides(over, entry.impl, fn.cost is Cost.WALKS)
+            left = parts[0]
+            code = binary(
+                name, slow, codes[0], None if const else codes[1], right.value if const else None, pos, sized,
+                fn.cost is Cost.WALKS, self.limits, left if type(left) is FieldRead else None,
+            )
+            return self.fold(code, parts) if foldable else code
+        impl, precheck = entry.impl, fn.precheck
+        if (
+            over is None
+            and name == "matches"
+            and type(parts[-1]) is _Const
+            and type(parts[-1].value) is str
+        ):
+            try:
+                impl, precheck = compiled_matcher(parts[-1].value), receiver_scan
+            except CELEvaluationError:
+                pass  # an invalid constant pattern fails when evaluated, like any error
+        if precheck is receiver_scan and over is None and len(codes) <= 2 and fn.cost is Cost.SCANS:
+            code = self.scan_call(name, impl, codes, pos)
+        elif precheck is not None or fn.cost is Cost.WALKS or over is not None:
+            code = self.checked_call(entry, impl, precheck, over, codes, pos)
+        else:
+            code = self.plain_call(name, impl, codes, pos)
+            if fn.cost is Cost.BUILDS:
+                code = self.sized(code, pos)
+        return self.fold(code, parts) if foldable else code
+
+    @staticmethod
+    def with_overrides(over: Overrides, standard: Callable[..., Any], walks: bool) -> Callable[..., Any]:
+        """The environment's overloads first, then the standard implementation
+        (handed the budget when it walks values)."""
+        if not walks:
+            return over.call
+        find = over.find
+
+        def call(*args: Any, budget: Any = None) -> Any:
+            impl = find(args)
+            if impl is not None:
+                return impl(*args)
+            return standard(*args, budget=budget)
+
+        return call
+
+    def plain_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
+        n = len(codes)
         if n == 0:
             def fn(a: Any) -> Any:
                 try:
                     return impl()
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         elif n == 1:
@@ -664,7 +573,7 @@ class _Compiler:
                 try:
                     return impl(a0(a))
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         elif n == 2:
@@ -674,7 +583,7 @@ class _Compiler:
                 try:
                     return impl(a0(a), a1(a))
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
         else:
@@ -682,50 +591,76 @@ class _Compiler:
                 try:
                     return impl(*[c(a) for c in codes])
                 except CELEvaluationError as e:
-                    raise _located(e, pos)
+                    raise located(e, pos)
                 except Exception as e:
                     raise _wrap_exception(name, e, pos) from None
-        if name in BUILDERS:
-            fn = self.sized(fn, pos)
-        return self.fold(fn, parts)
+        return fn
 
-    def standard(self, name: str, node: ast.Node) -> Any:
-        """The standard library's function of that name (to know an override when we see one)."""
-        from .stdlib import library
+    def scan_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
+        """A call charged the length of its first argument (a string or list it
+        reads through), when there is a budget: the common helpers and string
+        searches, without the general checked call's argument tuple."""
+        a0 = codes[0]
+        a1 = codes[1] if len(codes) == 2 else None
 
-        functions, methods = library()
-        member = type(node) is ast.Call and node.target is not None and name not in functions
-        return (methods if member else functions).get(name)
+        def scan(a: Any) -> Any:
+            x = a0(a)
+            y = None if a1 is None else a1(a)
+            try:
+                ctx = a.get(CTX)
+                if ctx is not None:
+                    t = type(x)
+                    if t is list or t is str or t is bytes or t is dict or t is tuple:
+                        ctx.left -= len(x)
+                        if ctx.left < ctx.mark:
+                            ctx.tick()
+                    else:
+                        receiver_scan((x,), ctx, None)
+                return impl(x) if a1 is None else impl(x, y)
+            except CELEvaluationError as e:
+                raise located(e, pos)
+            except Exception as e:
+                raise _wrap_exception(name, e, pos) from None
 
-    def checked_call(self, name: str, impl: Callable[..., Any], precheck: Any, codes: list, pos: int) -> Code:
-        """A call whose cost and result size are checked (and charged) before it runs."""
+        return scan
+
+    def checked_call(
+        self, entry: Entry, impl: Callable[..., Any], precheck: Any, over: Overrides | None, codes: list, pos: int
+    ) -> Code:
+        """A call whose cost and result size are checked (and charged) around the
+        standard implementation; an environment's overload, when one applies,
+        is called as it is."""
+        name = entry.name
         limits = self.limits
-        if name in BUILDERS:
+        cost = entry.function.cost
+        walks = cost is Cost.WALKS
+        builds = cost is Cost.BUILDS
+        if builds:
             self.needs_scope = True
-
-        walks = getattr(impl, "takes_budget", False)
-        # The precheck bounds what a builder will make from below; the result
-        # is measured too, so a rendering longer than foreseen still fails.
-        builds = name in BUILDERS
-        max_str, max_list = limits.max_string_size, limits.max_list_size
+        find = over.find if over is not None else None
 
         def checked(a: Any) -> Any:
             args = tuple([c(a) for c in codes])
             try:
+                if find is not None:
+                    custom = find(args)
+                    if custom is not None:
+                        return custom(*args)
                 ctx = a.get(CTX)
-                precheck(args, ctx, limits)
+                if precheck is not None:
+                    precheck(args, ctx, limits)
                 if walks:
-                    return impl(*args, budget=ctx)
+                    return impl(*args, budget=ctx if ctx is not None else Budget(limits))
                 v = impl(*args)
-                if builds and len(v) > (max_list if type(v) is list else max_str):
-                    raise CELLimitError(
-                        f"{'list' if type(v) is list else 'string'} of size {len(v)} exceeds the limit of "
-                        f"{max_list if type(v) is list else max_str} "
-                        f"({'max_list_size' if type(v) is list else 'max_string_size'})"
-                    )
+                if builds:
+                    n = check_size(v, limits)
+                    # The precheck bounds what a builder makes from below and
+                    # charged it; without one, what was built is charged.
+                    if precheck is None and ctx is not None and n:
+                        ctx.charge(n)
                 return v
             except CELEvaluationError as e:
-                raise _located(e, pos)
+                raise located(e, pos)
             except Exception as e:
                 raise _wrap_exception(name, e, pos) from None
 
@@ -735,31 +670,15 @@ class _Compiler:
         """A check of what an operation built: within the size limits, and charged to the budget."""
         self.needs_scope = True
         limits = self.limits
-        max_str, max_list = limits.max_string_size, limits.max_list_size
 
         def check(a: Any, v: Any, pos: int) -> None:
-            t = type(v)
-            if t is str or t is bytes:
-                n = len(v)
-                if n > max_str:
-                    raise _located(
-                        CELLimitError(
-                            f"{'string' if t is str else 'bytes'} of size {n} exceeds the limit of "
-                            f"{max_str} (max_string_size)"
-                        ),
-                        pos,
-                    )
-            elif t is list:
-                n = len(v)
-                if n > max_list:
-                    raise _located(
-                        CELLimitError(f"list of size {n} exceeds the limit of {max_list} (max_list_size)"), pos
-                    )
-            else:
-                return
+            try:
+                n = check_size(v, limits)
+            except CELEvaluationError as e:
+                raise located(e, pos)
             # Constant folding runs without a budget; nothing to charge then.
             ctx = a.get(CTX)
-            if ctx is not None:
+            if ctx is not None and n:
                 ctx.left -= n
                 if ctx.left < ctx.mark:
                     ctx.tick()
@@ -795,7 +714,7 @@ class _Compiler:
                     v = c(a)
                     if opt:
                         if type(v) is not Optional:
-                            raise _located(CELEvaluationError("optional list element must be an optional value"), pos)
+                            raise located(CELEvaluationError("optional list element must be an optional value"), pos)
                         if v.has_value():
                             out.append(v.value())
                     else:
@@ -817,11 +736,11 @@ class _Compiler:
                 v = vf(a)
                 if opt:
                     if type(v) is not Optional:
-                        raise _located(CELEvaluationError("optional map entry must be an optional value"), kpos)
+                        raise located(CELEvaluationError("optional map entry must be an optional value"), kpos)
                     if not v.has_value():
                         continue
                     v = v.value()
-                out = _map_insert(out, k, v, kpos)
+                out = map_insert(out, k, v, kpos)
             return out
 
         return build
@@ -834,7 +753,7 @@ class _Compiler:
             return self.error(f"undeclared reference to message type '{name}'", pos)
 
         def struct(a: Any) -> Any:
-            raise _located(CELEvaluationError(f"unknown message type '{name}': celprice has no protobuf messages"), pos)
+            raise located(CELEvaluationError(f"unknown message type '{name}': celprice has no protobuf messages"), pos)
 
         return struct
 
@@ -860,8 +779,6 @@ class _Compiler:
         return bind
 
     def c_Comprehension(self, node: ast.Comprehension, scope: frozenset) -> Any:
-        from .comprehensions import compile_comprehension
-
         self.needs_scope = True
         inner = scope | {node.var} | ({node.var2} if node.var2 else set())
         rng = self.code(node.range, scope)
@@ -871,30 +788,6 @@ class _Compiler:
         return compile_comprehension(node, rng, pred, body, cost, self.limits)
 
 
-
-
-def _map_insert(out: Any, k: Any, v: Any, pos: int) -> Any:
-    """Add an entry to a map literal being built, with CEL's key rules."""
-    tk = type(k)
-    if tk is str:
-        if k in out:
-            raise _located(CELEvaluationError(f"Failed with repeated key: {ops._show_key(k)}"), pos)
-        out[k] = v
-        return out
-    if tk not in (int, UInt, bool):
-        from .values import type_name
-
-        raise _located(CELEvaluationError(f"unsupported key type '{type_name(k)}' in map literal"), pos)
-    if ops.map_has(out, k):
-        raise _located(CELEvaluationError(f"Failed with repeated key: {ops._show_key(k)}"), pos)
-    if type(out) is dict:
-        if k not in out:
-            out[k] = v
-            return out
-        # Python sees true == 1: only a Map keeps them apart.
-        out = Map(out)
-    out._set(k, v)
-    return out
 
 
 def count_nodes(node: ast.Node | None) -> int:
@@ -913,37 +806,39 @@ def count_nodes(node: ast.Node | None) -> int:
     return total
 
 
-_INPUT_SIZED = frozenset(PRECHECKS) - {"matches"} | {"_==_", "_!=_"}
-
-
-def _call_name(node: ast.Call) -> str:
+def _call_name(node: ast.Call, known: frozenset[str]) -> str:
     """`strings.quote` for a call written as a method on a namespace (for the
     functions the estimator knows by name)."""
     target = node.target
     if type(target) is ast.Ident and not target.absolute and "." not in target.name:
         qualified = f"{target.name}.{node.function}"
-        if qualified in BUILDERS or qualified in PRECHECKS:
+        if qualified in known:
             return qualified
     return node.function
 
 
-def estimate_cost(node: ast.Node) -> tuple[int, int | None]:
-    """(min, max) evaluation cost; max is None when it depends on input sizes."""
-    lo, hi, _ = _estimate(node)
+def estimate_cost(node: ast.Node, registry: Registry = STANDARD) -> tuple[int, int | None]:
+    """(min, max) evaluation cost; max is None when it depends on input sizes.
+
+    The registry says which functions build values (their results are sized)
+    and which cost what their input costs (scans, walks)."""
+    builders = registry.names_costing(Cost.BUILDS)
+    sized = registry.names_costing(Cost.SCANS, Cost.WALKS) - {"matches"}
+    lo, hi, _ = _estimate(node, builders, sized)
     return lo, hi
 
 
-def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
+def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -> tuple[int, int | None, int | None]:
     """(min cost, max cost, max size of the value built) of a node."""
     t = type(node)
-    if t is ast.Literal or t is Int64Boundary:
+    if t is ast.Literal:
         v = node.value
         # Only strings and bytes are sized; a number adds nothing to what `+` builds.
         size = len(v) if isinstance(v, (str, bytes)) else 0
         return 1, 1, size
     if t is ast.Ident:
         return 1, 1, None
-    kids = [_estimate(k) for k in node.children()]
+    kids = [_estimate(k, builders, sized) for k in node.children()]
     lo = 1 + sum(k[0] for k in kids)
     hi: int | None = None if any(k[1] is None for k in kids) else 1 + sum(k[1] for k in kids)  # type: ignore[misc]
     size: int | None = None
@@ -953,7 +848,7 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
         lo = 1 + kids[0][0] + min(kids[1][0], kids[2][0])
     elif t is ast.ListLit or t is ast.MapLit:
         size = len(node.children()) if t is ast.ListLit else len(node.entries)
-    elif t is ast.Call and _call_name(node) in BUILDERS:
+    elif t is ast.Call and _call_name(node, builders | sized) in builders:
         sizes = [k[2] for k in kids]
         numeric = any(type(k) is ast.Literal and type(k.value) in (int, float, UInt) for k in node.children())
         if node.function == "_+_" and numeric:
@@ -964,12 +859,12 @@ def _estimate(node: ast.Node) -> tuple[int, int | None, int | None]:
                 hi += size
         else:
             hi = None
-    elif t is ast.Call and _call_name(node) in _INPUT_SIZED and not all(
+    elif t is ast.Call and _call_name(node, builders | sized) in sized and not all(
         type(k) is ast.Literal for k in node.children()
     ):
         # in, contains, math.greatest, ... charge the size of what they scan.
         hi = None
-    elif t is ast.Call and _call_name(node) == "matches" and hi is not None:
+    elif t is ast.Call and _call_name(node, builders | sized) == "matches" and hi is not None:
         pattern = node.args[-1] if node.args else None
         if not (type(pattern) is ast.Literal and type(pattern.value) is str):
             hi += REGEX_COMPILE_COST

@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import ast
-from .env import Limits
-from .errors import CELEvaluationError, CELLimitError
+from .access import ADAPT, adapt, map_insert
+from .budget import CTX
+from .errors import CELEvaluationError, CELLimitError, located
+from .limits import Limits, too_big
 from .values import Optional, type_name
 
 __all__ = ["compile_comprehension"]
@@ -21,17 +23,12 @@ Code = Callable[[Any], Any]
 _MISSING = object()
 
 
-def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
-    if e.offset is None:
-        e.offset = pos
-    return e
-
 
 def _items(rng: Any, name: str, pos: int) -> Any:
     """What a comprehension iterates: list elements, or map keys."""
     if isinstance(rng, (list, tuple, Mapping)):
         return rng
-    raise _located(
+    raise located(
         CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(rng)})'"), pos
     )
 
@@ -42,13 +39,13 @@ def _pairs(rng: Any, name: str, pos: int) -> Any:
         return enumerate(rng)
     if isinstance(rng, Mapping):
         return ((k, rng[k]) for k in rng)
-    raise _located(
+    raise located(
         CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(rng)})'"), pos
     )
 
 
 def _not_bool(name: str, v: Any, pos: int) -> CELEvaluationError:
-    return _located(
+    return located(
         CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(v)})'"), pos
     )
 
@@ -56,10 +53,7 @@ def _not_bool(name: str, v: Any, pos: int) -> CELEvaluationError:
 def compile_comprehension(
     node: ast.Comprehension, rng: Code, pred: Code | None, body: Code, cost: int, limits: Limits
 ) -> Code:
-    from .budget import CTX
-    from .compiler import _ADAPT, adapt
-
-    adapt_get = _ADAPT.get
+    adapt_get = ADAPT.get
 
     kind, pos = node.kind, node.pos
     key1 = "@" + node.var
@@ -72,7 +66,7 @@ def compile_comprehension(
         def opt_map(a: Any) -> Any:
             opt = rng(a)
             if type(opt) is not Optional:
-                raise _located(
+                raise located(
                     CELEvaluationError(
                         f"found no matching overload for '{'optFlatMap' if flat else 'optMap'}' "
                         f"applied to '({type_name(opt)})'"
@@ -90,7 +84,7 @@ def compile_comprehension(
             if not flat:
                 return Optional.of(v)
             if type(v) is not Optional:
-                raise _located(CELEvaluationError("optFlatMap() expression must yield an optional value"), pos)
+                raise located(CELEvaluationError("optFlatMap() expression must yield an optional value"), pos)
             return v
 
         return opt_map
@@ -147,9 +141,8 @@ def compile_comprehension(
 
         return exists_one
 
-    if kind in ("map", "filter", "transform_list"):
-        is_filter = kind == "filter"
-
+    if kind in ("map", "transform_list"):
+        # (filter has one variable and no predicate: _single_var_collect.)
         def collect(a: Any) -> list:
             out: list = []
             append = out.append
@@ -161,18 +154,9 @@ def compile_comprehension(
                         return False
                     if keep is not True:
                         raise _not_bool(kind, keep, pos)
-                v = body(s)
-                if is_filter:
-                    if v is True:
-                        append(s[key1])
-                    elif v is not False:
-                        raise _not_bool("filter", v, pos)
-                else:
-                    append(v)
+                append(body(s))
                 if len(out) > max_list:
-                    raise _located(
-                        CELLimitError(f"list of size {len(out)} exceeds the limit of {max_list} (max_list_size)"), pos
-                    )
+                    raise located(too_big("list", len(out), max_list, "max_list_size"), pos)
                 return False
 
             loop(a, step)
@@ -197,14 +181,14 @@ def compile_comprehension(
                 v = body(s)
                 if entry:
                     if not isinstance(v, Mapping):
-                        raise _located(CELEvaluationError("transformMapEntry() expression must yield a map"), pos)
+                        raise located(CELEvaluationError("transformMapEntry() expression must yield a map"), pos)
                     for k in v:
                         _insert(result, k, v[k], pos)
                 else:
                     _insert(result, s[key1], v, pos)
                 if len(result[0]) > max_list:
-                    raise _located(
-                        CELLimitError(f"map of size {len(result[0])} exceeds the limit of {max_list} (max_list_size)"),
+                    raise located(
+                        too_big("map", len(result[0]), max_list, "max_list_size"),
                         pos,
                     )
                 return False
@@ -220,10 +204,7 @@ def compile_comprehension(
 def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, cost: int, pos: int) -> Code:
     """all and exists, with one variable or two, the loop written out: they
     combine like && and ||, so a deciding value wins over errors met before."""
-    from .budget import CTX
-    from .compiler import _ADAPT, adapt
-
-    adapt_get = _ADAPT.get
+    adapt_get = ADAPT.get
     decide = kind == "exists"  # the value that ends the loop
     other = not decide
 
@@ -272,8 +253,6 @@ def _single_var_collect(
     kind: str, rng: Code, body: Code, key: str, cost: int, pos: int, max_list: int, adapt_get: Any
 ) -> Code:
     """map and filter with one variable, the loop written out: no per-element call but the body."""
-    from .budget import CTX
-
     is_filter = kind == "filter"
 
     def collect(a: Any) -> list:
@@ -311,23 +290,21 @@ def _single_var_collect(
         finally:
             _restore(a, key, saved)
         if len(out) > max_list:
-            raise _located(CELLimitError(f"list of size {len(out)} exceeds the limit of {max_list} (max_list_size)"), pos)
+            raise located(too_big("list", len(out), max_list, "max_list_size"), pos)
         return out
 
     return collect
 
 
 def _insert(result: list, k: Any, v: Any, pos: int) -> None:
-    from .compiler import _map_insert
-
-    result[0] = _map_insert(result[0], k, v, pos)
+    result[0] = map_insert(result[0], k, v, pos)
 
 
 def _tick(ctx: Any, pos: int) -> None:
     try:
         ctx.tick()
     except CELLimitError as e:
-        raise _located(e, pos)
+        raise located(e, pos)
 
 
 def _restore(a: Any, key: str, saved: Any) -> None:

@@ -14,6 +14,8 @@ __all__ = [
     "NoSuchOverload",
     "format_snippet",
     "line_column",
+    "located",
+    "excerpt",
 ]
 
 
@@ -114,3 +116,20 @@ class CELLimitError(CELEvaluationError):
 
 class NoSuchOverload(CELEvaluationError):
     """No overload of a function accepts the runtime argument types."""
+
+
+def located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
+    """`e` pointing at source offset `pos`, unless it already points somewhere
+    (the innermost failing node knows best)."""
+    if e.offset is None:
+        e.offset = pos
+    return e
+
+
+def excerpt(value: object, limit: int = 64) -> str:
+    """A value quoted in an error message, cut short: the value may be a
+    megabyte of untrusted input, and messages end up in responses and logs."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"

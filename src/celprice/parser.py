@@ -12,12 +12,14 @@ from typing import Any
 
 from . import ast
 from .errors import CELSyntaxError
+from .limits import DEFAULT
 from .values import INT64_MAX, INT64_MIN, UINT64_MAX, UInt
 
 __all__ = ["parse", "RESERVED", "MAX_SOURCE_LENGTH", "MAX_DEPTH"]
 
-MAX_SOURCE_LENGTH = 10_000
-MAX_DEPTH = 250
+# The defaults are the Limits defaults: one home for every limit.
+MAX_SOURCE_LENGTH = DEFAULT.max_expression_length
+MAX_DEPTH = DEFAULT.max_nesting_depth
 
 # Words CEL reserves: never identifiers, though allowed after a dot.
 RESERVED = frozenset(

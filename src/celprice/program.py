@@ -4,12 +4,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from .budget import CTX, Budget
 from .compiler import compile_ast, estimate_cost
-from .env import Environment
+from .env import Environment, default_environment
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .checker import CheckResult, check
 from .parser import parse
@@ -18,14 +17,13 @@ __all__ = ["Program", "compile", "evaluate", "default_environment", "CACHE_SIZE"
 
 CACHE_SIZE = 4096
 CACHE_MAX_SOURCE = 1_000_000  # code points of source held by the cache at most
-_MISSING = object()
 _EMPTY: Mapping[str, Any] = {}
 
 
 class Program:
     """A compiled CEL expression: immutable, and safe to share between threads."""
 
-    __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_limits", "_constant")
+    __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_limits")
 
     def __init__(self, source: str, env: Environment) -> None:
         limits = env.limits
@@ -37,7 +35,7 @@ class Program:
         try:
             if env.checks:
                 checked = check(node, env, source)
-            compiled = compile_ast(node, env, source)
+            compiled = compile_ast(node, env, source, checked)
         except RecursionError:
             raise CELSyntaxError(
                 f"Syntax error: expression nests too deeply to compile (max_nesting_depth {limits.max_nesting_depth})"
@@ -51,7 +49,6 @@ class Program:
             "_root": compiled.root,
             "_needs_scope": compiled.needs_scope,
             "_limits": limits,
-            "_constant": compiled.constant,
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -89,20 +86,10 @@ class Program:
 
     def cost_estimate(self) -> tuple[int, int | None]:
         """(min, max) evaluation cost; max is None when it grows with the input."""
-        return estimate_cost(self.ast)
+        return estimate_cost(self.ast, self.env.registry)
 
     def __repr__(self) -> str:
         return f"Program({self.source!r})"
-
-
-@lru_cache(maxsize=1)
-def default_environment() -> Environment:
-    """The environment of `compile(source)` without one: standard CEL, no declarations.
-
-    Built on first use so that importing celprice does not load the whole
-    standard library (RE2, time zones, ...).
-    """
-    return Environment()
 
 
 class _ProgramCache:

@@ -14,11 +14,13 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .budget import CTX
-from .errors import CELEvaluationError, CELLimitError
+from .budget import CTX, Budget
+from .limits import Limits
+from .plan import FieldRead
+from .errors import CELEvaluationError, CELLimitError, located
 from .values import INT64_MAX, INT64_MIN
 
-__all__ = ["binary", "FAST_BINARY"]
+__all__ = ["binary", "SPECIALISED"]
 
 Code = Callable[[Any], Any]
 
@@ -36,15 +38,11 @@ _COMPARE = {
     "_==_": operator.eq,
     "_!=_": operator.ne,
 }
-FAST_BINARY = frozenset(_ARITH) | frozenset(_COMPARE) | {"_/_"}
+# The operators this module has closures for (the registry marks them `specialised`).
+SPECIALISED = frozenset(_ARITH) | frozenset(_COMPARE) | {"_/_"}
 _LONG = 256  # strings longer than this are charged when compared with each other
 
 
-
-def _located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
-    if e.offset is None:
-        e.offset = pos
-    return e
 
 
 def binary(
@@ -55,13 +53,20 @@ def binary(
     rconst: Any,
     pos: int,
     sized: Callable[[Any, Any, int], None] | None,
+    walks: bool,
+    limits: Limits,
+    fused: FieldRead | None = None,
 ) -> Code:
     """The closure for `left <name> right`; rf is None when the right operand is the constant rconst.
 
-    `sized(a, value, pos)` checks and charges what `+` builds (strings, lists).
+    `impl` computes every case the closure does not handle inline; `walks`
+    says it takes the budget (equality of lists and maps), `sized(a, value,
+    pos)` checks and charges what `+` builds (strings, lists); `fused` is
+    the left operand when it is `name.field`, which a comparison with a
+    constant reads itself.
     """
     if name in _COMPARE:
-        return _compare(_COMPARE[name], impl, lf, rf, rconst, pos)
+        return _compare(_COMPARE[name], impl, lf, rf, rconst, pos, walks, limits, fused)
     if name == "_/_":
         return _divide(impl, lf, rf, rconst, pos)
     return _arith(_ARITH[name], impl, lf, rf, rconst, pos, sized)
@@ -76,32 +81,16 @@ def _arith(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any,
         except CELLimitError:
             raise
         except CELEvaluationError as e:
-            raise _located(e, pos)
+            raise located(e, pos)
         if sized is not None:
             sized(a, v, pos)
         return v
 
-    if rf is None:
-        r = rconst
-        tr = type(r)
-
-        def arith_const(a: Any) -> Any:
-            l = lf(a)
-            t = type(l)
-            if t is tr:
-                if t is int:
-                    v = op(l, r)
-                    if lo <= v <= hi:
-                        return v
-                elif t is float:
-                    return op(l, r)
-            return slow(a, l, r)
-
-        return arith_const
-
+    # One closure for a constant right operand (`x * 1000000.0`, held here)
+    # and a computed one.
     def arith(a: Any) -> Any:
         l = lf(a)
-        r = rf(a)
+        r = rconst if rf is None else rf(a)
         t = type(l)
         if t is type(r):
             if t is int:
@@ -125,7 +114,7 @@ def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) ->
         try:
             return impl(l, r)
         except CELEvaluationError as e:
-            raise _located(e, pos)
+            raise located(e, pos)
 
     if rf is None:
         r = rconst
@@ -148,23 +137,33 @@ def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) ->
     return divide
 
 
-def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
-    walks = getattr(impl, "takes_budget", False)
-
+def _compare(
+    op: Callable,
+    impl: Callable,
+    lf: Code,
+    rf: Code | None,
+    rconst: Any,
+    pos: int,
+    walks: bool,
+    limits: Limits,
+    fused: FieldRead | None,
+) -> Code:
     def slow(a: Any, l: Any, r: Any) -> Any:
         try:
             if walks:
-                # Equality of lists and maps walks them: charged as it goes.
-                return impl(l, r, a.get(CTX))
+                # Equality of lists and maps walks them: charged as it goes. A
+                # program that charges nothing else has no budget of its own:
+                # the walk gets one.
+                ctx = a.get(CTX)
+                return impl(l, r, budget=ctx if ctx is not None else Budget(limits))
             return impl(l, r)
         except CELEvaluationError as e:
-            raise _located(e, pos)
+            raise located(e, pos)
 
     if rf is None:
         r = rconst
         tr = type(r)
         fast = tr is int or tr is float or tr is str
-        fused = getattr(lf, "fused_select", None)
         if fast and fused is not None:
             return _compare_field_const(op, slow, lf, fused, r)
 
@@ -195,9 +194,9 @@ def _compare(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: An
     return compare
 
 
-def _compare_field_const(op: Callable, slow: Callable, lf: Code, fused: tuple, r: Any) -> Code:
+def _compare_field_const(op: Callable, slow: Callable, lf: Code, fused: FieldRead, r: Any) -> Code:
     """`x.field <op> constant`, the comparison comprehension bodies are made of, in one closure."""
-    key, missing, field, _ = fused
+    key, field = fused.key, fused.field
     tr = type(r)
     lo, hi = INT64_MIN, INT64_MAX
     absent = object()

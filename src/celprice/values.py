@@ -26,6 +26,11 @@ __all__ = [
     "ErrorValue",
     "type_name",
     "TYPES",
+    "format_timestamp",
+    "format_duration",
+    "num_cmp",
+    "check_int64",
+    "check_uint64",
 ]
 
 INT64_MIN = -(2**63)
@@ -141,9 +146,37 @@ class Timestamp:
         return f"Timestamp(seconds={self.seconds}, nanos={self.nanos})"
 
     def __str__(self) -> str:
-        from .stdlib.time import format_timestamp
-
         return format_timestamp(self)
+
+
+def _fraction(nanos: int) -> str:
+    """`.ddd` with trailing zeros trimmed, or "" for a whole second."""
+    if nanos == 0:
+        return ""
+    return "." + f"{nanos:09d}".rstrip("0")
+
+
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+
+
+def format_timestamp(ts: Timestamp) -> str:
+    """RFC 3339 in UTC, like Go's RFC3339Nano: `2009-02-13T23:31:30.5Z`."""
+    seconds, nanos = divmod(ts.ns, _NS)
+    days, sod = divmod(seconds, 86_400)
+    date = _dt.date.fromordinal(days + _EPOCH_ORDINAL)
+    hour, rem = divmod(sod, 3600)
+    minute, second = divmod(rem, 60)
+    return (
+        f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
+        f"T{hour:02d}:{minute:02d}:{second:02d}{_fraction(nanos)}Z"
+    )
+
+
+def format_duration(d: "Duration") -> str:
+    """Seconds with up to 9 fractional digits, trimmed: `1.5s`, `-0.000000001s`, `0s`."""
+    sign = "-" if d.ns < 0 else ""
+    seconds, nanos = divmod(abs(d.ns), _NS)
+    return f"{sign}{seconds}{_fraction(nanos)}s"
 
 
 class Duration:
@@ -213,8 +246,6 @@ class Duration:
         return f"Duration(seconds={self.seconds}, nanos={self.nanos})"
 
     def __str__(self) -> str:
-        from .stdlib.time import format_duration
-
         return format_duration(self)
 
 
@@ -279,9 +310,9 @@ class Optional:
             return False
         if not self._present or not other._present:
             return self._present == other._present
-        from .stdlib.operators import cel_equal
-
-        return cel_equal(self._value, other._value)
+        # Python's equality of the contents; CEL's equality of optionals is
+        # the equality walk's (stdlib/operators.py), which looks inside.
+        return bool(self._value == other._value)
 
     def __hash__(self) -> int:
         return hash(("optional", self._present))
@@ -377,6 +408,38 @@ class ErrorValue:
 
     def __repr__(self) -> str:
         return f"ErrorValue({self.error.message!r})"
+
+
+# --- rules of numbers -----------------------------------------------------------------
+
+
+def num_cmp(left: Any, right: Any) -> int | None:
+    """-1/0/1 across int, uint and double; None when a NaN is involved.
+
+    Against a double, an integer is compared as a double, which is what the
+    conformance data expects near 2**63 (trap 7); int against uint is exact.
+    """
+    if type(left) is float or type(right) is float:
+        a, b = float(left), float(right)
+        if a != a or b != b:
+            return None
+    else:
+        a, b = int(left), int(right)
+    return -1 if a < b else (1 if a > b else 0)
+
+
+def check_int64(value: int, what: str = "") -> int:
+    """`value` when it fits int64, else the one overflow error (`what` names the
+    operation or helper, for the message)."""
+    if INT64_MIN <= value <= INT64_MAX:
+        return value
+    raise CELEvaluationError(f"{what}: int64 overflow" if what else "int64 overflow")
+
+
+def check_uint64(value: int, what: str = "") -> "UInt":
+    if 0 <= value <= UINT64_MAX:
+        return UInt(value)
+    raise CELEvaluationError(f"{what}: uint64 overflow" if what else "uint64 overflow")
 
 
 TYPES: dict[str, Type] = {

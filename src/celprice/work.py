@@ -13,10 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .env import Limits
+from .limits import Limits, too_big
 from .errors import CELLimitError
 
-__all__ = ["PRECHECKS", "logical_size", "receiver_scan", "REGEX_COMPILE_COST"]
+__all__ = [
+    "logical_size",
+    "receiver_scan",
+    "matches",
+    "membership",
+    "extremum",
+    "join",
+    "replace",
+    "split",
+    "format_",
+    "REGEX_COMPILE_COST",
+]
 
 Check = Callable[[tuple, Any, Limits], None]
 
@@ -28,12 +39,12 @@ def _charge(budget: Any, units: int) -> None:
 
 def _string_limit(size: int, limits: Limits) -> None:
     if size > limits.max_string_size:
-        raise CELLimitError(f"string of size {size} exceeds the limit of {limits.max_string_size} (max_string_size)")
+        raise too_big("string", size, limits.max_string_size, "max_string_size")
 
 
 def _list_limit(size: int, limits: Limits) -> None:
     if size > limits.max_list_size:
-        raise CELLimitError(f"list of size {size} exceeds the limit of {limits.max_list_size} (max_list_size)")
+        raise too_big("list", size, limits.max_list_size, "max_list_size")
 
 
 def _len(value: Any) -> int:
@@ -52,22 +63,22 @@ def receiver_scan(args: tuple, budget: Any, limits: Limits) -> None:
 REGEX_COMPILE_COST = 10_000
 
 
-def _matches(args: tuple, budget: Any, limits: Limits) -> None:
+def matches(args: tuple, budget: Any, limits: Limits) -> None:
     if len(args) == 2 and type(args[0]) is str and type(args[1]) is str:
         _charge(budget, len(args[0]) + REGEX_COMPILE_COST)
 
 
-def _membership(args: tuple, budget: Any, limits: Limits) -> None:
+def membership(args: tuple, budget: Any, limits: Limits) -> None:
     container = args[1] if len(args) == 2 else None
     if isinstance(container, (list, tuple)):
         _charge(budget, len(container))
 
 
-def _extremum(args: tuple, budget: Any, limits: Limits) -> None:
+def extremum(args: tuple, budget: Any, limits: Limits) -> None:
     _charge(budget, _len(args[0]) if len(args) == 1 else len(args))
 
 
-def _join(args: tuple, budget: Any, limits: Limits) -> None:
+def join(args: tuple, budget: Any, limits: Limits) -> None:
     items = args[0]
     if not isinstance(items, (list, tuple)) or not all(type(i) is str for i in items):
         return  # the function reports the wrong type itself
@@ -77,7 +88,7 @@ def _join(args: tuple, budget: Any, limits: Limits) -> None:
     _charge(budget, size)
 
 
-def _replace(args: tuple, budget: Any, limits: Limits) -> None:
+def replace(args: tuple, budget: Any, limits: Limits) -> None:
     if len(args) < 3 or not all(type(a) is str for a in args[:3]):
         return
     s, old, new = args[0], args[1], args[2]
@@ -90,7 +101,7 @@ def _replace(args: tuple, budget: Any, limits: Limits) -> None:
     _charge(budget, len(s) + size)
 
 
-def _split(args: tuple, budget: Any, limits: Limits) -> None:
+def split(args: tuple, budget: Any, limits: Limits) -> None:
     if len(args) < 2 or type(args[0]) is not str or type(args[1]) is not str:
         return
     s, sep = args[0], args[1]
@@ -133,7 +144,7 @@ def _clauses(fmt: str) -> int:
     return fmt.count("%") - 2 * fmt.count("%%")
 
 
-def _format(args: tuple, budget: Any, limits: Limits) -> None:
+def format_(args: tuple, budget: Any, limits: Limits) -> None:
     if len(args) != 2 or type(args[0]) is not str or not isinstance(args[1], (list, tuple)):
         return
     cap = limits.max_string_size
@@ -141,20 +152,3 @@ def _format(args: tuple, budget: Any, limits: Limits) -> None:
     if size > cap:
         raise CELLimitError(f"formatting would build a string of over {cap} code points (max_string_size)")
     _charge(budget, size)
-
-
-PRECHECKS: dict[str, Check] = {
-    "@in": _membership,
-    "contains": receiver_scan,
-    "startsWith": receiver_scan,
-    "endsWith": receiver_scan,
-    "indexOf": receiver_scan,
-    "lastIndexOf": receiver_scan,
-    "matches": _matches,
-    "math.greatest": _extremum,
-    "math.least": _extremum,
-    "join": _join,
-    "replace": _replace,
-    "split": _split,
-    "format": _format,
-}

@@ -283,10 +283,10 @@ def test_cost_estimate_max_bounds_the_actual_cost(src: str) -> None:
 @pytest.mark.parametrize("src", ["strings.quote(s)", "base64.encode(b)", "base64.decode(t)"])
 def test_cost_estimate_of_namespaced_builders(src: str) -> None:
     # Found by the fuzz campaign: strings.quote(cel.bind(w, 0u, s)) exceeded its own estimate.
-    data = {"s": "a" * 100, "b": b"a" * 100, "t": "YWFh" * 25}
+    # What a builder makes from a variable is unknown before evaluation: the
+    # estimate says so instead of promising a bound (the fuzzed bug).
     lo, hi = celprice.compile(src, cache=False).cost_estimate()
-    if hi is not None:
-        evaluate(src, data, env(max_cost=hi))
+    assert hi is None and lo >= 1
 
 
 def test_cost_estimate_of_matches_with_wrong_arguments() -> None:
@@ -299,10 +299,9 @@ def test_cost_estimate_of_matches_with_wrong_arguments() -> None:
 @pytest.mark.parametrize("src", ["[1, 2, 3].map(v, math.greatest(l))", "cel.bind(w, math.greatest(l), w)",
                                  "[1, 2, 3].exists(v, s.contains('zz'))", "[1, 2, 3].map(v, v in l)"])
 def test_cost_estimate_of_input_sized_operations(src: str) -> None:
-    data = {"l": list(range(1_000)), "s": "x" * 1_000}
+    # Their cost grows with the input: the estimate is open-ended.
     lo, hi = celprice.compile(src, cache=False).cost_estimate()
-    if hi is not None:
-        evaluate(src, data, env(max_cost=hi))
+    assert hi is None and lo >= 1
 
 
 def test_cost_estimate_is_open_ended_for_inputs() -> None:

@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 
+from celprice.pricing import RequestError, evaluate_pricing
+
 from ._support import Hang, cpu_deadline, memory_cap
 
-pricing = pytest.importorskip("celprice.pricing")
-evaluate_pricing = getattr(pricing, "evaluate_pricing", None)
-RequestError = getattr(pricing, "RequestError", None)
-if evaluate_pricing is None or RequestError is None:  # pragma: no cover - until the module lands
-    pytest.skip("celprice.pricing.evaluate_pricing not available yet", allow_module_level=True)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -132,7 +129,7 @@ def test_hostile_output_meta_items(item: Any, function: str) -> None:
     # anything it accepts fails at most the formula that reads it.
     try:
         response = run(request(outputs=[item], inference_expression=function))
-    except pricing.RequestError as e:
+    except RequestError as e:
         assert e.path.startswith("output_meta.outputs[0]")
         return
     entry = response["inference_fee"]

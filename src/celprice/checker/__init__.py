@@ -11,17 +11,16 @@ representation in `types.py`.
 """
 from __future__ import annotations
 
+from ..env import default_environment
+from ..parser import parse
 from .checker import CheckResult, Declarations, check, declarations
-from .types import format_type, parse_type
+from ..celtypes import format_type, parse_type
 
 __all__ = ["CheckResult", "Declarations", "check", "declarations", "format_type", "parse_type", "check_source"]
 
 
 def check_source(source: str, env: object = None) -> CheckResult:
     """Parse and check `source` (in `env`, default: the standard environment)."""
-    from ..parser import parse
-    from ..program import default_environment
-
     if env is None:
         env = default_environment()
     limits = env.limits  # type: ignore[attr-defined]

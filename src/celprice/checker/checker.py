@@ -1,9 +1,10 @@
 """Type deduction: the type of every node, overload resolution, and located errors.
 
-`check(node, env, source)` walks a parsed expression once. Names resolve as
-the compiler resolves them (locals, then the container's candidate names
-longest first, then type names); each call is matched against the overloads
-of the standard library (decls.py) plus the environment's own functions,
+`check(node, env, source)` walks a parsed expression once. Names resolve by
+CEL's rule (names.py: locals, then the container's candidate names longest
+first, then type names) and are recorded for the compiler; each call is
+matched against the overloads of the function registry (stdlib) plus the
+environment's own functions,
 with type parameters unified through one substitution. `dyn` is assignable
 to and from everything, so untyped data flows through without errors.
 
@@ -16,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import ast
+from .. import ast, names
 from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
 from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
-from ..parser import Int64Boundary
 from ..values import TYPES, type_name
-from .decls import STANDARD, VARIADIC_NUMERIC
-from .types import (
+from ..stdlib import STANDARD
+from ..celtypes import (
     DYN,
     ERROR,
     NUMBERS,
@@ -91,18 +91,20 @@ def _parse_overload(params: Sequence[str] | str, result: str) -> _Overload:
 
 
 def _standard() -> tuple[dict[str, _Function], dict[str, _Function]]:
+    """The standard library's overloads, read once from its registry."""
     global _STANDARD
     if _STANDARD is None:
         functions: dict[str, _Function] = {}
         methods: dict[str, _Function] = {}
-        for name, params, result in STANDARD:
-            table, key = (methods, name[1:]) if name.startswith(".") else (functions, name)
-            table.setdefault(key, _Function(key)).add(_parse_overload(params, result))
+        for entry, ov in STANDARD.signatures():
+            table = methods if entry.member else functions
+            table.setdefault(entry.name, _Function(entry.name)).add(_parse_overload(list(ov.params), ov.result))
         _STANDARD = functions, methods
     return _STANDARD
 
 
 _STANDARD: tuple[dict[str, _Function], dict[str, _Function]] | None = None
+VARIADIC_NUMERIC = frozenset(e.name for e in STANDARD.entries() if e.function.variadic_numeric)
 
 
 def _copy_table(table: dict[str, _Function]) -> dict[str, _Function]:
@@ -141,18 +143,10 @@ class Declarations:
                     table[fn.name].add(_parse_overload(list(ov.params), ov.result))
         else:
             self.functions, self.methods = std_functions, std_methods
-        # Names the runtime knows but this table does not type: called with dyn results.
-        self.untyped_functions = frozenset(k for k in env.functions if k not in self.functions)
-        self.untyped_methods = frozenset(k for k in env.methods if k not in self.methods)
-        container = env.container
-        prefixes = [""]
-        if container:
-            parts = container.split(".")
-            prefixes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
-        self.prefixes = prefixes
+        self.prefixes = names.prefixes(env.container)
 
     def has_function(self, name: str) -> bool:
-        return name in self.functions or name in self.untyped_functions
+        return name in self.functions
 
 
 def declarations(env: Any) -> Declarations:
@@ -168,13 +162,23 @@ def declarations(env: Any) -> Declarations:
 
 
 class CheckResult:
-    """A checked expression: its type, and the type of every node (by id(node))."""
+    """A checked expression: its type, the type of every node (by id(node)),
+    and what every name and call resolved to (`references`, by id(node)):
 
-    __slots__ = ("type", "result_type", "_types", "_subs")
+    - a name or a chain of selections (keyed by its outermost node):
+      `("local", name, 1)`, `("variable", name, n)` or `("type", name, n)`,
+      where the first n parts of the chain make the name;
+    - a call: `("function", name, False)` or `("function", name, True)` for a method.
 
-    def __init__(self, root: Type, types: dict[int, Type], subs: dict) -> None:
+    The compiler builds from these instead of resolving names again.
+    """
+
+    __slots__ = ("type", "result_type", "references", "_types", "_subs")
+
+    def __init__(self, root: Type, types: dict[int, Type], subs: dict, references: dict[int, tuple]) -> None:
         self.type = resolve(root, subs, DYN)
         self.result_type = format_type(self.type)
+        self.references = references
         self._types = types
         self._subs = subs
 
@@ -209,6 +213,7 @@ class _Checker:
         self.subs: dict = {}
         self.trail: list = []
         self.types: dict[int, Type] = {}
+        self.refs: dict[int, tuple] = {}
         self.errors: list[CELSyntaxError] = []
 
     # --- helpers ----------------------------------------------------------------------
@@ -247,34 +252,29 @@ class _Checker:
     def v_Literal(self, node: ast.Literal, scope: dict) -> Type:
         return type_name(node.value)
 
-    def v_Int64Boundary(self, node: ast.Literal, scope: dict) -> Type:
-        return self.error(f"Syntax error: invalid int literal '{node.value}'", node.pos)
-
     def v_Ident(self, node: ast.Ident, scope: dict) -> Type:
         return self.resolve_name(node, [], scope)
 
     def resolve_name(self, root: ast.Ident, chain: list[ast.Select], scope: dict) -> Type:
-        """A possibly qualified name (`a.b.c`), resolved as the compiler resolves it."""
+        """A possibly qualified name (`a.b.c`), resolved by names.py's rule and recorded."""
+        outer = id(chain[-1]) if chain else id(root)
         if not root.absolute and root.name in scope:
             t = scope[root.name]
             self.types[id(root)] = t
+            self.refs[outer] = ("local", root.name, 1)
             return self.selects(t, chain)
         parts = [root.name, *(s.field for s in chain)]
-        prefixes = [""] if root.absolute else self.decls.prefixes
+        scopes = [""] if root.absolute else self.decls.prefixes
         variables = self.decls.variables
-        for n in range(len(parts), 0, -1):
-            for prefix in prefixes:
-                name = prefix + ".".join(parts[:n])
-                if name in variables:
-                    return self.named(variables[name], root, chain, n)
-        for n in range(len(parts), 0, -1):
-            for prefix in prefixes:
-                name = prefix + ".".join(parts[:n])
-                if name in _TYPE_VALUES:
-                    return self.named(_TYPE_VALUES[name], root, chain, n)
-        container = self.decls.container
-        where = f" (in container '{container}')" if container else ""
-        return self.error(f"undeclared reference to '{'.'.join(parts)}'{where}", root.pos)
+        found = names.first_match(parts, scopes, variables.__contains__)
+        if found is not None:
+            self.refs[outer] = ("variable", *found)
+            return self.named(variables[found[0]], root, chain, found[1])
+        found = names.first_match(parts, scopes, _TYPE_VALUES.__contains__)
+        if found is not None:
+            self.refs[outer] = ("type", *found)
+            return self.named(_TYPE_VALUES[found[0]], root, chain, found[1])
+        return self.error(names.undeclared(".".join(parts), self.decls.container), root.pos)
 
     def named(self, t: Type, root: ast.Ident, chain: list[ast.Select], n: int) -> Type:
         self.types[id(root)] = t
@@ -390,39 +390,10 @@ class _Checker:
     # --- calls -----------------------------------------------------------------------------
 
     def v_Call(self, node: ast.Call, scope: dict) -> Type:
-        name = node.function
-        target = node.target
         decls = self.decls
-        if target is not None:
-            qualified = self.function_namespace(target, scope)
-            if qualified is not None:
-                for prefix in decls.prefixes:
-                    full = prefix + qualified + "." + name
-                    if decls.has_function(full):
-                        return self.call(full, node.args, node, scope, member=False)
-            return self.call(name, (target, *node.args), node, scope, member=True)
-        prefixes = [""] if node.absolute else decls.prefixes
-        for prefix in prefixes:
-            if decls.has_function(prefix + name):
-                return self.call(prefix + name, node.args, node, scope, member=False)
-        for a in node.args:
-            self.visit(a, scope)
-        return self.error(f"undeclared reference to function '{name}'", node.pos)
-
-    def function_namespace(self, target: ast.Node, scope: dict) -> str | None:
-        """`math` in `math.greatest(...)`: a qualified name that is not a variable."""
-        parts: list[str] = []
-        while type(target) is ast.Select and not target.optional:
-            parts.append(target.field)
-            target = target.operand
-        if type(target) is not ast.Ident or target.absolute or target.name in scope:
-            return None
-        parts.append(target.name)
-        name = ".".join(reversed(parts))
-        variables = self.decls.variables
-        if any((p + name) in variables or (p + target.name) in variables for p in self.decls.prefixes):
-            return None
-        return name
+        name, member, args = names.resolve_call(node, scope, decls.variables, decls.prefixes, decls.has_function)
+        self.refs[id(node)] = ("function", name, member)
+        return self.call(name, args, node, scope, member)
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
         decls = self.decls
@@ -437,9 +408,7 @@ class _Checker:
                     return self.error(macro_style_fix(name, args[0], var.name, args[2], node.pos), node.pos)
         types = [self.visit(a, scope) for a in args]
         if fn is None:
-            if name in (decls.untyped_methods if member else decls.untyped_functions):
-                return DYN
-            return self.error(f"undeclared reference to {'method' if member else 'function'} '{name}'", node.pos)
+            return self.error(names.undeclared(name, "", "method" if member else "function"), node.pos)
         if not member and name in VARIADIC_NUMERIC and fn.name == name:
             return self.variadic_numeric(name, types, node)
         return self.overload(fn, types, node, member)
@@ -666,7 +635,6 @@ class _Checker:
 
 _DISPATCH: dict[type, Any] = {
     ast.Literal: _Checker.v_Literal,
-    Int64Boundary: _Checker.v_Int64Boundary,
     ast.Ident: _Checker.v_Ident,
     ast.Select: _Checker.v_Select,
     ast.Index: _Checker.v_Index,
@@ -696,4 +664,4 @@ def check(node: ast.Node, env: Any, source: str = "", *, functions: Iterable[Any
     if checker.errors:
         checker.errors.sort(key=lambda e: e.offset or 0)
         raise CELCheckError(checker.errors)
-    return CheckResult(root, checker.types, checker.subs)
+    return CheckResult(root, checker.types, checker.subs, checker.refs)

@@ -11,7 +11,7 @@ from ..errors import CELError
 from ..program import Program
 from .components import PricingDefaults, compile_field, one_line
 from .environment import RUNTIME_NAMES
-from .evaluator import PricingEngine, _located, engine_for, split_request
+from .evaluator import PricingEngine, _where, engine_for, split_request
 from .money import microcents
 from .request import task_activation
 
@@ -125,7 +125,7 @@ def estimate_pricing(
         try:
             value = est.program.evaluate(scope)
         except CELError as e:
-            return _result(est.estimable, None, f"estimate{_located(e)}")
+            return _result(est.estimable, None, f"estimate{_where(e)}")
         return _result(est.estimable, *_estimate_value(value))
     if not est.estimable:
         return _result(False, None, None)

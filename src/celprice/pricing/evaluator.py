@@ -58,7 +58,7 @@ class _Component:
         try:
             value = self.program.evaluate(activation)  # type: ignore[union-attr]
         except CELError as e:
-            return 0, f"{self.field}{_located(e)}"
+            return 0, f"{self.field}{_where(e)}"
         except Exception as e:  # the core converts these; a last guard for the service
             return 0, one_line(f"{self.field}: internal error: {type(e).__name__}: {e}")
         if type(value) is int and 0 <= value <= INT64_MAX:
@@ -79,7 +79,7 @@ def _compile_error(problems: list[Problem]) -> str | None:
     return problems[0].headline() + more
 
 
-def _located(e: CELError) -> str:
+def _where(e: CELError) -> str:
     """`:1:13: message` (or `: message` without a position), to follow a field name."""
     if getattr(e, "line", None) is None:
         return one_line(f": {e.message}")
@@ -142,7 +142,7 @@ class PricingEngine:
         try:
             value = program.evaluate({"prices": self.prices})
         except CELError as e:
-            return "", f"description{_located(e)}"
+            return "", f"description{_where(e)}"
         if type(value) is not str:
             return "", f"description: must be a string, got {type_name(value)}"
         return value, None

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from itertools import product
 from typing import Any, NoReturn
 
-from ..compiler import adapt
-from ..env import Function, Overload
+from ..access import adapt, lookup
+from ..registry import Cost, Function, Overload
+from ..work import receiver_scan
 from ..errors import CELEvaluationError
 from ..stdlib import math as cel_math
-from ..stdlib.operators import _lookup
-from ..values import INT64_MAX, INT64_MIN, UInt, type_name
+from ..values import INT64_MAX, INT64_MIN, UInt, check_int64, num_cmp, type_name
 from .money import format_dollars, round_half_away, show
 
 __all__ = ["HELPERS", "HELPER_NAMES"]
@@ -56,12 +56,6 @@ def _whole(fn: str, i: int, key: str, v: Any) -> int:
     return n
 
 
-def _int64(fn: str, total: int) -> int:
-    if total > INT64_MAX:
-        _fail(f"{fn}: int64 overflow")
-    return total
-
-
 def image_count(items: Any) -> int:
     total = 0
     for i in range(len(items)):
@@ -70,7 +64,7 @@ def image_count(items: Any) -> int:
             count = item.get("count")
             # A missing or null count is one image.
             total += 1 if count is None else _whole("image_count", i, "count", count)
-    return _int64("image_count", total)
+    return check_int64(total, "image_count")
 
 
 def text_tokens(items: Any) -> int:
@@ -81,7 +75,7 @@ def text_tokens(items: Any) -> int:
             tokens = item.get("tokens")
             if tokens is not None:
                 total += _whole("text_tokens", i, "tokens", tokens)
-    return _int64("text_tokens", total)
+    return check_int64(total, "text_tokens")
 
 
 def _seconds(fn: str, kind: str) -> Callable[[Any], float]:
@@ -128,7 +122,7 @@ def _get(fn: str, m: Any, key: Any, default: Any) -> Any:
         return default
     if type(key) not in _KEY_TYPES:
         _fail(f"{fn}: unsupported key type {type_name(key)}")
-    found, value = _lookup(m, key)
+    found, value = lookup(m, key)
     if not found or value is None:
         return default
     return adapt(value)
@@ -141,7 +135,7 @@ def get(m: Any, key: Any, default: Any) -> Any:
 def get_extra(item: Any, key: Any, default: Any) -> Any:
     if item is None:
         return default
-    found, extra = _lookup(item, "extra")
+    found, extra = lookup(item, "extra")
     if not found or extra is None:
         return default
     if not isinstance(extra, Mapping):
@@ -161,7 +155,7 @@ def _path_getter(fn: str, want: type, want_name: str) -> Callable[[Any, Any, Any
                 return default
             if not isinstance(value, Mapping):
                 _fail(f"{fn}: '{path}': cannot look up '{step}' in a {type_name(value)}")
-            found, value = _lookup(value, step)
+            found, value = lookup(value, step)
             if not found:
                 return default
         if value is None:
@@ -181,9 +175,7 @@ def sum_(values: Any) -> Any:
     if all(type(v) is int for v in values):
         total = 0
         for v in values:
-            total += v
-            if not INT64_MIN <= total <= INT64_MAX:
-                _fail("sum: int64 overflow")
+            total = check_int64(total + v, "sum")
         return total
     acc = 0.0
     for i, v in enumerate(values):
@@ -196,13 +188,13 @@ def sum_(values: Any) -> Any:
 
 def _extremum(pick_smaller: bool) -> Callable[[Any, Any], Any]:
     def extremum(a: Any, b: Any) -> Any:
-        if type(a) is not int or type(b) is not int:
-            a, b = float(a), float(b)
-            if a != a or b != b:
-                return math.nan
-        if pick_smaller:
-            return b if b < a else a
-        return b if b > a else a
+        if type(a) is int and type(b) is int:  # the common case, compared as Python does
+            return (b if b < a else a) if pick_smaller else (b if b > a else a)
+        c = num_cmp(a, b)
+        if c is None:
+            return math.nan
+        picked = b if (c > 0 if pick_smaller else c < 0) else a
+        return picked if type(a) is int and type(b) is int else float(picked)
 
     return extremum
 
@@ -218,10 +210,7 @@ def megapixels(w: Any, h: Any) -> float:
 
 def pixels(w: Any, h: Any) -> Any:
     if type(w) is int and type(h) is int:
-        n = w * h
-        if INT64_MIN <= n <= INT64_MAX:
-            return n
-        _fail("pixels: int64 overflow")
+        return check_int64(w * h, "pixels")
     return float(w) * float(h)
 
 
@@ -264,7 +253,7 @@ def _numeric(name: str, arity: int, result: str | Callable[[tuple[str, ...]], st
         Overload(list(types), result if isinstance(result, str) else result(types), impl)
         for types in product(_NUMBER_TYPES, repeat=arity)
     ]
-    return Function(name, overloads)
+    return Function(name, overloads, pure=True)
 
 
 def _int_if_all_int(types: tuple[str, ...]) -> str:
@@ -272,8 +261,14 @@ def _int_if_all_int(types: tuple[str, ...]) -> str:
     return "int" if all(t == "int" for t in types) else "double"
 
 
+# The helpers over output-meta lists read every item: charged the list's
+# length like any scan, so one inside a comprehension cannot do quadratic
+# work for a linear budget.
+_SCANS: dict[str, Any] = {"cost": Cost.SCANS, "precheck": receiver_scan, "pure": True}
+
+
 def _items_fn(name: str, result: str, impl: Callable[..., Any], *extra: str) -> Function:
-    return Function(name, [Overload(["list(dyn)", *extra], result, impl)])
+    return Function(name, [Overload(["list(dyn)", *extra], result, impl)], **_SCANS)
 
 
 def _map_getter(name: str, impl: Callable[..., Any]) -> Function:
@@ -281,6 +276,7 @@ def _map_getter(name: str, impl: Callable[..., Any]) -> Function:
     return Function(
         name,
         [Overload(["map(dyn, dyn)", "dyn", "dyn"], "dyn", impl), Overload(["null_type", "dyn", "dyn"], "dyn", impl)],
+        pure=True,
     )
 
 
@@ -292,6 +288,7 @@ def _path_getter_fn(name: str, want: type, want_name: str) -> Function:
             Overload(["map(dyn, dyn)", "string", want_name], want_name, impl),
             Overload(["null_type", "string", want_name], want_name, impl),
         ],
+        pure=True,
     )
 
 
@@ -306,7 +303,9 @@ HELPERS: tuple[Function, ...] = (
     _map_getter("get_extra", get_extra),
     _path_getter_fn("get_bool", bool, "bool"),
     _path_getter_fn("get_string", str, "string"),
-    Function("sum", [Overload(["list(dyn)"], "dyn", sum_), Overload(["list(dyn)"], "dyn", sum_, member=True)]),
+    Function(
+        "sum", [Overload(["list(dyn)"], "dyn", sum_), Overload(["list(dyn)"], "dyn", sum_, member=True)], **_SCANS
+    ),
     _numeric("min", 2, _int_if_all_int, _extremum(True)),
     _numeric("max", 2, _int_if_all_int, _extremum(False)),
     _numeric("ceil", 1, "double", _double(cel_math.ceil)),

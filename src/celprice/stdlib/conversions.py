@@ -8,11 +8,12 @@ from typing import Any
 
 from ..errors import CELEvaluationError
 from ..values import INT64_MAX, INT64_MIN, TYPES, UINT64_MAX, Duration, Timestamp, Type, UInt, type_name
+from ..registry import Cost, standard
 from .base import excerpt, no_overload
 from .format import format_double
 from .time import duration_of, format_duration, format_timestamp, timestamp_of
 
-__all__ = ["to_int", "to_uint", "to_double", "to_string", "to_bytes", "to_bool", "size", "FUNCTIONS", "METHODS"]
+__all__ = ["to_int", "to_uint", "to_double", "to_string", "to_bytes", "to_bool", "size", "DECLS"]
 
 # Doubles at or beyond these bounds do not fit: 2**63 itself rounds out of range (trap 5).
 _INT_UPPER = 9223372036854775808.0
@@ -172,17 +173,22 @@ def size(value: Any) -> int:
 
 
 
-FUNCTIONS = {
-    "int": to_int,
-    "uint": to_uint,
-    "double": to_double,
-    "string": to_string,
-    "bytes": to_bytes,
-    "bool": to_bool,
-    "dyn": to_dyn,
-    "type": type_of,
-    "size": size,
-    "timestamp": timestamp_of,
-    "duration": duration_of,
-}
-METHODS = {"size": size}
+_B = dict(cost=Cost.BUILDS)
+
+DECLS = (
+    standard("int", to_int, *(f"{t} -> int" for t in ("int", "uint", "double", "string", "timestamp"))),
+    standard("uint", to_uint, *(f"{t} -> uint" for t in ("int", "uint", "double", "string"))),
+    standard("double", to_double, *(f"{t} -> double" for t in ("int", "uint", "double", "string"))),
+    standard(
+        "string", to_string,
+        *(f"{t} -> string" for t in ("string", "int", "uint", "double", "bool", "bytes", "timestamp", "duration", "type(A)")),
+        **_B,
+    ),
+    standard("bytes", to_bytes, "bytes -> bytes", "string -> bytes", **_B),
+    standard("bool", to_bool, "bool -> bool", "string -> bool"),
+    standard("dyn", to_dyn, "A -> dyn"),
+    standard("type", type_of, "A -> type(A)"),
+    standard("size", size, *(f"{t} -> int" for t in ("string", "bytes", "list(A)", "map(K, V)")), method_too=True),
+    standard("timestamp", timestamp_of, *(f"{t} -> timestamp" for t in ("string", "int", "timestamp"))),
+    standard("duration", duration_of, "string -> duration", "duration -> duration"),
+)

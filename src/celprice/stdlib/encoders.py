@@ -4,9 +4,10 @@ from __future__ import annotations
 import binascii
 from typing import Any, Callable
 
+from ..registry import Cost, standard
 from .base import fail, no_overload
 
-__all__ = ["FUNCTIONS", "METHODS", "base64_encode", "base64_decode"]
+__all__ = ["DECLS", "base64_encode", "base64_decode"]
 
 _ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
@@ -48,9 +49,7 @@ def base64_decode(value: Any) -> bytes:
         fail("base64.decode: invalid base64 input")
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "base64.encode": base64_encode,
-    "base64.decode": base64_decode,
-}
-
-METHODS: dict[str, Callable[..., Any]] = {}
+DECLS = (
+    standard("base64.encode", base64_encode, "bytes -> string", cost=Cost.BUILDS),
+    standard("base64.decode", base64_decode, "string -> bytes", cost=Cost.BUILDS),
+)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import math as _m
 from typing import Any, Callable
 
-from ..values import UINT64_MAX, UInt
+from ..values import UINT64_MAX, UInt, num_cmp
+from ..registry import Cost, standard
+from ..work import extremum
 from .base import fail, int64, no_overload
 
 __all__ = [
-    "FUNCTIONS",
-    "METHODS",
+    "DECLS",
     "greatest",
     "least",
     "ceil",
@@ -46,18 +47,6 @@ def _is_number(value: Any) -> bool:
     return t is int or t is UInt or t is float
 
 
-def _less(a: Any, b: Any) -> bool:
-    """CEL ordering across int, uint and double (both already known numeric).
-
-    int against uint is exact; anything involving a double is compared in
-    double precision, which is what the reference implementation (and the
-    `comparisons` conformance data near 2**63) expects.
-    """
-    if type(a) is float or type(b) is float:
-        return float(a) < float(b)
-    return int(a) < int(b)
-
-
 def _extremum(name: str, args: tuple[Any, ...], want_greater: bool) -> Any:
     if not args:
         fail(f"{name}() requires at least one argument")
@@ -79,7 +68,7 @@ def _extremum(name: str, args: tuple[Any, ...], want_greater: bool) -> Any:
     for item in items[1:]:
         # Strict comparison: on ties (1 vs 1.0 vs 1u) the first argument wins,
         # keeping its CEL type.
-        if _less(best, item) if want_greater else _less(item, best):
+        if num_cmp(best, item) == -1 if want_greater else num_cmp(item, best) == -1:
             best = item
     return best
 
@@ -253,25 +242,33 @@ def bit_shift_right(value: Any, amount: Any) -> Any:
     return UInt(bits) if type(value) is UInt else _to_int64(bits)
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "math.greatest": greatest,
-    "math.least": least,
-    "math.ceil": ceil,
-    "math.floor": floor,
-    "math.round": round_,
-    "math.trunc": trunc,
-    "math.abs": abs_,
-    "math.sign": sign,
-    "math.isNaN": is_nan,
-    "math.isInf": is_inf,
-    "math.isFinite": is_finite,
-    "math.sqrt": sqrt,
-    "math.bitAnd": bit_and,
-    "math.bitOr": bit_or,
-    "math.bitXor": bit_xor,
-    "math.bitNot": bit_not,
-    "math.bitShiftLeft": bit_shift_left,
-    "math.bitShiftRight": bit_shift_right,
-}
+_N = ("int", "uint", "double")
 
-METHODS: dict[str, Callable[..., Any]] = {}
+
+def _each(types: tuple[str, ...], arity: int = 1, result: str | None = None) -> list[str]:
+    return [f"{', '.join([t] * arity)} -> {result or t}" for t in types]
+
+
+_SCANS = dict(cost=Cost.SCANS, precheck=extremum, variadic_numeric=True)
+
+DECLS = (
+    # Typed by the checker from their arguments (variadic_numeric).
+    standard("math.greatest", greatest, "A -> dyn", **_SCANS),
+    standard("math.least", least, "A -> dyn", **_SCANS),
+    standard("math.ceil", ceil, *_each(("double",))),
+    standard("math.floor", floor, *_each(("double",))),
+    standard("math.round", round_, *_each(("double",))),
+    standard("math.trunc", trunc, *_each(("double",))),
+    standard("math.abs", abs_, *_each(_N)),
+    standard("math.sign", sign, *_each(_N)),
+    standard("math.isNaN", is_nan, *_each(("double",), 1, "bool")),
+    standard("math.isInf", is_inf, *_each(("double",), 1, "bool")),
+    standard("math.isFinite", is_finite, *_each(("double",), 1, "bool")),
+    standard("math.sqrt", sqrt, *_each(_N, 1, "double")),
+    standard("math.bitAnd", bit_and, *_each(("int", "uint"), 2)),
+    standard("math.bitOr", bit_or, *_each(("int", "uint"), 2)),
+    standard("math.bitXor", bit_xor, *_each(("int", "uint"), 2)),
+    standard("math.bitNot", bit_not, *_each(("int", "uint"))),
+    standard("math.bitShiftLeft", bit_shift_left, "int, int -> int", "uint, int -> uint"),
+    standard("math.bitShiftRight", bit_shift_right, "int, int -> int", "uint, int -> uint"),
+)

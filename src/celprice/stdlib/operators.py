@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import product
 from typing import Any
 
+from ..access import lookup, map_get, map_has
 from ..errors import CELEvaluationError, CELLimitError
-from ..values import INT64_MAX, INT64_MIN, UINT64_MAX, Duration, Map, Optional, Timestamp, UInt
-from .base import excerpt, no_overload
+from ..values import INT64_MAX, INT64_MIN, Duration, Optional, Timestamp, UInt, num_cmp
+from ..registry import Cost, standard
+from ..work import membership
+from .base import excerpt, int64, no_overload, uint64
 from .time import add as time_add
 from .time import sub as time_sub
 
@@ -32,23 +36,12 @@ __all__ = [
     "gt",
     "ge",
     "index",
-    "map_get",
-    "map_has",
     "contains",
-    "FUNCTIONS",
+    "DECLS",
 ]
 
 _NUMERIC = (int, UInt, float)
 _LIST = (list, tuple)
-_OVERFLOW = "int64 overflow"
-
-
-def _overflow() -> CELEvaluationError:
-    return CELEvaluationError("return error for overflow: int64 overflow")
-
-
-def _uoverflow() -> CELEvaluationError:
-    return CELEvaluationError("return error for overflow: uint64 overflow")
 
 
 # --- arithmetic ------------------------------------------------------------------
@@ -58,17 +51,11 @@ def add(left: Any, right: Any) -> Any:
     t = type(left)
     if t is type(right):
         if t is int:
-            v = left + right
-            if INT64_MIN <= v <= INT64_MAX:
-                return v
-            raise _overflow()
+            return int64(left + right)
         if t is float or t is str or t is bytes:
             return left + right
         if t is UInt:
-            v = int.__add__(left, right)
-            if v <= UINT64_MAX:
-                return UInt(v)
-            raise _uoverflow()
+            return uint64(int.__add__(left, right))
         if t is list or t is tuple:
             return [*left, *right]
     if isinstance(left, _LIST) and isinstance(right, _LIST):
@@ -84,17 +71,11 @@ def sub(left: Any, right: Any) -> Any:
     t = type(left)
     if t is type(right):
         if t is int:
-            v = left - right
-            if INT64_MIN <= v <= INT64_MAX:
-                return v
-            raise _overflow()
+            return int64(left - right)
         if t is float:
             return left - right
         if t is UInt:
-            v = int.__sub__(left, right)
-            if v >= 0:
-                return UInt(v)
-            raise _uoverflow()
+            return uint64(int.__sub__(left, right))
     if t in (Timestamp, Duration):
         v = time_sub(left, right)
         if v is not NotImplemented:
@@ -106,17 +87,11 @@ def mul(left: Any, right: Any) -> Any:
     t = type(left)
     if t is type(right):
         if t is int:
-            v = left * right
-            if INT64_MIN <= v <= INT64_MAX:
-                return v
-            raise _overflow()
+            return int64(left * right)
         if t is float:
             return left * right
         if t is UInt:
-            v = int.__mul__(left, right)
-            if v <= UINT64_MAX:
-                return UInt(v)
-            raise _uoverflow()
+            return uint64(int.__mul__(left, right))
     no_overload("_*_", left, right)
 
 
@@ -130,7 +105,7 @@ def div(left: Any, right: Any) -> Any:
             q = abs(left) // abs(right)
             v = q if (left < 0) == (right < 0) else -q
             if v > INT64_MAX:
-                raise _overflow()
+                raise CELEvaluationError("int64 overflow")
             return v
         if t is float:
             if right == 0.0:
@@ -154,7 +129,7 @@ def mod(left: Any, right: Any) -> Any:
                 raise CELEvaluationError("modulus by zero")
             if right == -1 and left == INT64_MIN:
                 # The quotient overflows, so the remainder is reported as overflow too (as cel-go).
-                raise _overflow()
+                raise CELEvaluationError("int64 overflow")
             # The result takes the dividend's sign (C semantics), not Python's.
             r = abs(left) % abs(right)
             return -r if left < 0 else r
@@ -169,7 +144,7 @@ def neg(value: Any) -> Any:
     t = type(value)
     if t is int:
         if value == INT64_MIN:
-            raise _overflow()
+            raise CELEvaluationError("int64 overflow")
         return -value
     if t is float:
         return -value
@@ -184,6 +159,13 @@ def logical_not(value: Any) -> bool:
     if value is False:
         return True
     no_overload("!_", value)
+
+
+def _logic(name: str) -> Any:
+    def compiled_inline(*args: Any) -> Any:
+        raise CELEvaluationError(f"'{name}' is evaluated by the compiler, not called")
+
+    return compiled_inline
 
 
 # --- equality ----------------------------------------------------------------------
@@ -201,7 +183,7 @@ def cel_equal(left: Any, right: Any, budget: Any = None) -> bool:
     if tl is tr and tl in _SIMPLE_EQ:
         return left == right
     if tl in _NUMERIC and tr in _NUMERIC:
-        return _num_cmp(left, right) == 0
+        return num_cmp(left, right) == 0
     return _Equality(budget).equal(left, right)
 
 
@@ -239,9 +221,13 @@ class _Equality:
         if tl is tr and tl in _SIMPLE_EQ:
             return left == right
         if tl in _NUMERIC and tr in _NUMERIC:
-            return _num_cmp(left, right) == 0
+            return num_cmp(left, right) == 0
         if tl is bool or tr is bool or left is None or right is None:
             return False
+        if tl is Optional:
+            if tr is not Optional or left.has_value() != right.has_value():
+                return False
+            return not left.has_value() or self.equal(left.value(), right.value())
         is_list = isinstance(left, _LIST)
         if not is_list and not isinstance(left, Mapping):
             return tl is tr and bool(left == right)
@@ -265,7 +251,7 @@ class _Equality:
 
     def _maps(self, left: Mapping, right: Mapping) -> bool:
         for key in left:
-            found, value = _lookup(right, key)
+            found, value = lookup(right, key)
             if not found or not self.equal(left[key], value):
                 return False
         return True
@@ -283,33 +269,15 @@ def ne(left: Any, right: Any, budget: Any = None) -> bool:
     return not cel_equal(left, right, budget)
 
 
-eq.takes_budget = ne.takes_budget = True  # type: ignore[attr-defined]
-
-
 # --- ordering --------------------------------------------------------------------
 
 _ORDERED = frozenset((int, float, str, bool, bytes, UInt))
 
 
-def _num_cmp(left: Any, right: Any) -> int | None:
-    """-1/0/1 across int, uint and double; None when a NaN is involved.
-
-    Against a double, an integer is compared as a double, which is what the
-    conformance data expects near 2**63 (trap 7); int against uint is exact.
-    """
-    if type(left) is float or type(right) is float:
-        a, b = float(left), float(right)
-        if a != a or b != b:
-            return None
-    else:
-        a, b = int(left), int(right)
-    return -1 if a < b else (1 if a > b else 0)
-
-
 def _compare(name: str, left: Any, right: Any) -> int | None:
     tl, tr = type(left), type(right)
     if tl in _NUMERIC and tr in _NUMERIC:
-        return _num_cmp(left, right)
+        return num_cmp(left, right)
     if tl is tr and (tl in _ORDERED or tl is Timestamp or tl is Duration):
         return -1 if left < right else (1 if right < left else 0)
     no_overload(name, left, right)
@@ -348,72 +316,6 @@ def ge(left: Any, right: Any) -> bool:
 
 
 # --- maps, lists, indexing ------------------------------------------------------
-
-_MISSING = object()
-
-
-def _lookup(m: Any, key: Any) -> tuple[bool, Any]:
-    """Find a key with CEL semantics: numbers match across types, bools never match numbers."""
-    tk = type(key)
-    if tk is str:
-        try:
-            return True, m[key]
-        except KeyError:
-            return False, None
-        except TypeError:
-            return False, None
-    if type(m) is Map:
-        if tk is bool:
-            return (True, m[key]) if key in m else (False, None)
-        # A Map keeps bools apart, so numeric lookups are exact there.
-        if tk is float:
-            if not key.is_integer():
-                return False, None
-            key = int(key)
-        return (True, m[key]) if key in m else (False, None)
-    if tk is bool or (tk in _NUMERIC and (key == 0 or key == 1)):
-        # Python merges True/1 and False/0; find the stored key to tell them apart.
-        for stored in m:
-            if stored == key and (type(stored) is bool) == (tk is bool):
-                return True, m[stored]
-        return False, None
-    if tk in _NUMERIC:
-        if tk is float and not key.is_integer():
-            return False, None
-        try:
-            return (True, m[key]) if key in m else (False, None)
-        except TypeError:
-            return False, None
-    return False, None
-
-
-def _check_key_type(key: Any) -> None:
-    if type(key) not in (str, int, UInt, bool, float):
-        raise CELEvaluationError(f"no such key: unsupported key type '{type(key).__name__}'")
-
-
-def map_get(m: Any, key: Any) -> Any:
-    found, value = _lookup(m, key)
-    if found:
-        return value
-    _check_key_type(key)
-    raise CELEvaluationError(f"no such key: {_show_key(key)}")
-
-
-def map_has(m: Any, key: Any) -> bool:
-    return _lookup(m, key)[0]
-
-
-def _show_key(key: Any) -> str:
-    """A map key as CEL source would spell it: 'a', true, 1, 1u."""
-    if type(key) is str:
-        return excerpt(key)
-    if key is True or key is False:
-        return "true" if key else "false"
-    if type(key) is UInt:
-        return f"{int(key)}u"
-    return str(key)
-
 
 def list_get(seq: Any, key: Any) -> Any:
     tk = type(key)
@@ -459,7 +361,7 @@ def optional_index(container: Any, key: Any) -> Optional:
             return container
         container = container.value()
     if isinstance(container, Mapping):
-        found, value = _lookup(container, key)
+        found, value = lookup(container, key)
         return Optional.of(value) if found else Optional.none()
     if isinstance(container, _LIST):
         tk = type(key)
@@ -488,29 +390,56 @@ def contains(item: Any, container: Any, budget: Any = None) -> bool:
     no_overload("@in", item, container)
 
 
-contains.takes_budget = True  # type: ignore[attr-defined]
-
-
 def _in_list(item: Any, container: Any, budget: Any) -> bool:
     walk = _Equality(budget)  # one memo for every element: they may share parts
     return any(walk.equal(item, x) for x in container)
 
 
-FUNCTIONS = {
-    "_+_": add,
-    "_-_": sub,
-    "_*_": mul,
-    "_/_": div,
-    "_%_": mod,
-    "-_": neg,
-    "!_": logical_not,
-    "_==_": eq,
-    "_!=_": ne,
-    "_<_": lt,
-    "_<=_": le,
-    "_>_": gt,
-    "_>=_": ge,
-    "_[_]": index,
-    "@in": contains,
-}
-METHODS: dict = {}
+_N = ("int", "uint", "double")
+
+
+def _each(types: tuple[str, ...], arity: int, result: str | None = None) -> list[str]:
+    """`"int, int -> int"` for each type: the signature of a same-typed operator."""
+    return [f"{', '.join([t] * arity)} -> {result or t}" for t in types]
+
+
+_MIXED = [(a, b) for a, b in product(_N, _N) if a != b]
+_ARITH = dict(cost=Cost.CONSTANT, specialised=True)
+_ORDER = [f"{a}, {b} -> bool" for a, b in product(_N, _N)] + _each(
+    ("string", "bytes", "bool", "timestamp", "duration"), 2, "bool"
+)
+_EQUAL = ["A, A -> bool", *(f"{a}, {b} -> bool" for a, b in _MIXED)]
+
+DECLS = (
+    standard(
+        "_+_", add,
+        *_each((*_N, "string", "bytes", "list(A)", "duration"), 2),
+        "timestamp, duration -> timestamp", "duration, timestamp -> timestamp",
+        cost=Cost.BUILDS, specialised=True,
+    ),
+    standard(
+        "_-_", sub, *_each((*_N, "duration"), 2),
+        "timestamp, timestamp -> duration", "timestamp, duration -> timestamp", **_ARITH,
+    ),
+    standard("_*_", mul, *_each(_N, 2), **_ARITH),
+    standard("_/_", div, *_each(_N, 2), **_ARITH),
+    standard("_%_", mod, *_each(("int", "uint"), 2)),
+    standard("-_", neg, *_each(("int", "double", "duration"), 1)),
+    standard("!_", logical_not, "bool -> bool"),
+    # Evaluated by the compiler (they short-circuit, and absorb errors): declared
+    # so the names are taken, and an Environment cannot add overloads that would
+    # never run.
+    standard("_&&_", _logic("_&&_"), "bool, bool -> bool", overridable=False),
+    standard("_||_", _logic("_||_"), "bool, bool -> bool", overridable=False),
+    standard("_?_:_", _logic("_?_:_"), "bool, A, A -> A", overridable=False),
+    standard("_==_", eq, *_EQUAL, cost=Cost.WALKS, specialised=True),
+    standard("_!=_", ne, *_EQUAL, cost=Cost.WALKS, specialised=True),
+    *(standard(name, fn, *_ORDER, specialised=True) for name, fn in (("_<_", lt), ("_<=_", le), ("_>_", gt), ("_>=_", ge))),
+    standard("_[_]", index, "list(A), int -> A", "map(K, V), K -> V"),
+    standard(
+        "@in", contains,
+        "A, list(A) -> bool", "K, map(K, V) -> bool",
+        *(f"{a}, list({b}) -> bool" for a, b in _MIXED), *(f"{a}, map({b}, V) -> bool" for a, b in _MIXED),
+        cost=Cost.WALKS, precheck=membership,
+    ),
+)

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..values import Duration, Optional, Timestamp
+from ..registry import standard
 from .base import no_overload
 
-__all__ = ["FUNCTIONS", "METHODS", "is_zero_value"]
+__all__ = ["DECLS", "is_zero_value"]
 
 
 def is_zero_value(value: Any) -> bool:
@@ -66,5 +67,12 @@ def _or_value(opt: Any, default: Any) -> Any:
     no_overload("orValue", opt, default)
 
 
-FUNCTIONS = {"optional.of": _of, "optional.none": _none, "optional.ofNonZeroValue": _of_non_zero}
-METHODS = {"hasValue": _has_value, "value": _value, "or": _or, "orValue": _or_value}
+DECLS = (
+    standard("optional.of", _of, "A -> optional_type(A)"),
+    standard("optional.ofNonZeroValue", _of_non_zero, "A -> optional_type(A)"),
+    standard("optional.none", _none, " -> optional_type(A)"),
+    standard("hasValue", _has_value, "optional_type(A) -> bool", member=True),
+    standard("value", _value, "optional_type(A) -> A", member=True),
+    standard("or", _or, "optional_type(A), optional_type(A) -> optional_type(A)", member=True),
+    standard("orValue", _or_value, "optional_type(A), A -> A", member=True),
+)

@@ -15,13 +15,14 @@ import re2
 
 from ..errors import CELEvaluationError
 from ..values import type_name
+from .. import work
+from ..registry import Cost, standard
 from .base import excerpt, fail, no_overload
 from .format import quote as _quote
 from .format import string_format
 
 __all__ = [
-    "FUNCTIONS",
-    "METHODS",
+    "DECLS",
     "contains",
     "starts_with",
     "ends_with",
@@ -307,26 +308,36 @@ def format_(s: Any, *args: Any) -> str:
     no_overload("format", s, *args)
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "matches": matches,
-    "strings.quote": quote,
-}
+_SCAN = dict(cost=Cost.SCANS, precheck=work.receiver_scan)
+_BUILD = dict(cost=Cost.BUILDS)
 
-METHODS: dict[str, Callable[..., Any]] = {
-    "contains": contains,
-    "startsWith": starts_with,
-    "endsWith": ends_with,
-    "matches": matches,
-    "charAt": char_at,
-    "indexOf": index_of,
-    "lastIndexOf": last_index_of,
-    "lowerAscii": lower_ascii,
-    "upperAscii": upper_ascii,
-    "replace": replace,
-    "split": split,
-    "substring": substring,
-    "trim": trim,
-    "join": join,
-    "reverse": reverse,
-    "format": format_,
-}
+DECLS = (
+    standard("contains", contains, "string, string -> bool", member=True, **_SCAN),
+    standard("startsWith", starts_with, "string, string -> bool", member=True, **_SCAN),
+    standard("endsWith", ends_with, "string, string -> bool", member=True, **_SCAN),
+    standard("matches", matches, "string, string -> bool", method_too=True, cost=Cost.SCANS, precheck=work.matches),
+    standard("charAt", char_at, "string, int -> string", member=True),
+    standard("indexOf", index_of, "string, string -> int", "string, string, int -> int", member=True, **_SCAN),
+    standard(
+        "lastIndexOf", last_index_of, "string, string -> int", "string, string, int -> int", member=True, **_SCAN
+    ),
+    standard("lowerAscii", lower_ascii, "string -> string", member=True, **_BUILD),
+    standard("upperAscii", upper_ascii, "string -> string", member=True, **_BUILD),
+    standard("trim", trim, "string -> string", member=True, **_BUILD),
+    standard("reverse", reverse, "string -> string", member=True, **_BUILD),
+    standard(
+        "replace", replace, "string, string, string -> string", "string, string, string, int -> string",
+        member=True, cost=Cost.BUILDS, precheck=work.replace,
+    ),
+    standard(
+        "split", split, "string, string -> list(string)", "string, string, int -> list(string)",
+        member=True, cost=Cost.BUILDS, precheck=work.split,
+    ),
+    standard("substring", substring, "string, int -> string", "string, int, int -> string", member=True, **_BUILD),
+    standard(
+        "join", join, "list(string) -> string", "list(string), string -> string",
+        member=True, cost=Cost.BUILDS, precheck=work.join,
+    ),
+    standard("format", format_, "string, list(A) -> string", member=True, cost=Cost.BUILDS, precheck=work.format_),
+    standard("strings.quote", quote, "string -> string", **_BUILD),
+)

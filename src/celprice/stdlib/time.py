@@ -13,7 +13,8 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
-from ..values import Duration, Timestamp
+from ..values import Duration, Timestamp, format_duration, format_timestamp
+from ..registry import standard
 from .base import fail, no_overload
 
 __all__ = [
@@ -25,8 +26,7 @@ __all__ = [
     "duration_of",
     "add",
     "sub",
-    "METHODS",
-    "FUNCTIONS",
+    "DECLS",
 ]
 
 _NS = 1_000_000_000
@@ -98,26 +98,6 @@ def parse_timestamp(text: str) -> Timestamp:
     return Timestamp.from_ns(seconds * _NS + nanos)
 
 
-def _fraction(nanos: int) -> str:
-    """`.ddd` with trailing zeros trimmed, or "" for a whole second."""
-    if nanos == 0:
-        return ""
-    return "." + f"{nanos:09d}".rstrip("0")
-
-
-def format_timestamp(ts: Timestamp) -> str:
-    """RFC 3339 in UTC, like Go's RFC3339Nano: `2009-02-13T23:31:30.5Z`."""
-    seconds, nanos = divmod(ts.ns, _NS)
-    days, sod = divmod(seconds, 86_400)
-    date = _dt.date.fromordinal(days + _EPOCH_ORDINAL)
-    hour, rem = divmod(sod, 3600)
-    minute, second = divmod(rem, 60)
-    return (
-        f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
-        f"T{hour:02d}:{minute:02d}:{second:02d}{_fraction(nanos)}Z"
-    )
-
-
 # --------------------------------------------------------------------------
 # Durations
 # --------------------------------------------------------------------------
@@ -183,13 +163,6 @@ def parse_duration(text: str) -> Duration:
             fail("duration out of range")
         pos = m.end()
     return Duration.from_ns(-total if negative else total)
-
-
-def format_duration(d: Duration) -> str:
-    """Seconds with up to 9 fractional digits, trimmed: `1.5s`, `-0.000000001s`, `0s`."""
-    sign = "-" if d.ns < 0 else ""
-    seconds, nanos = divmod(abs(d.ns), _NS)
-    return f"{sign}{seconds}{_fraction(nanos)}s"
 
 
 # --------------------------------------------------------------------------
@@ -347,7 +320,7 @@ def _duration_millis_component(ns: int) -> int:
     return _trunc_div(ns, 1_000_000) - _trunc_div(ns, _NS) * 1000
 
 
-METHODS: dict[str, Callable[..., Any]] = {
+_METHODS: dict[str, Callable[..., Any]] = {
     "getFullYear": _timestamp_only("getFullYear", lambda c: c.year),
     "getMonth": _timestamp_only("getMonth", lambda c: c.month - 1),
     "getDayOfYear": _timestamp_only("getDayOfYear", lambda c: c.yday),
@@ -366,6 +339,13 @@ METHODS: dict[str, Callable[..., Any]] = {
     ),
 }
 
-# The `timestamp(...)` / `duration(...)` globals belong to the conversion
-# library, which calls `timestamp_of` / `duration_of`.
-FUNCTIONS: dict[str, Callable[..., Any]] = {}
+_DATE_PARTS = ("getFullYear", "getMonth", "getDayOfYear", "getDayOfMonth", "getDate", "getDayOfWeek")
+
+# The `timestamp(...)` / `duration(...)` conversions are declared with the others (conversions.py).
+DECLS = tuple(
+    standard(
+        name, impl, "timestamp -> int", "timestamp, string -> int",
+        *(() if name in _DATE_PARTS else ("duration -> int",)), member=True,
+    )
+    for name, impl in _METHODS.items()
+)
