@@ -1,67 +1,98 @@
-"""How fast the usage ledger answers `/usage/breakdown` over a large team.
+"""How fast the usage ledger answers `/usage/breakdown` as it grows, and how
+fast it records tasks.
 
-Builds (once, then reuses) a SQLite ledger of 1,000,000 completed tasks of one
-team, spread over the 30 days before NOW across 50 apps, and times
-`Ledger.breakdown` for every range; with --postgres URL, the same on a
-PostgreSQL database (loaded into its own tables there). Also times single
-`record_task` calls, the write path of a service. Reported, not asserted:
-the goal of issue 8 is a 30d breakdown under a second on SQLite.
+In one run, on SQLite files (kept in --dir and reused by later runs):
+- every range of `Ledger.breakdown` (and the summary) over ledgers of one
+  team of each of --sizes records, spread over the 30 days before NOW across
+  50 apps, and of each of --dense-sizes records all in the day before NOW
+  (the corner where minute and hour buckets meet many records);
+- batch ingestion: --ingest tasks (one usage event each) into a fresh file
+  with `record_tasks`, in calls of --batch;
+- single `record_task` calls (one transaction each) on a fresh file, and with
+  --baseline DIR the same for the celprice checkout in DIR (say, main before
+  a change), interleaved, each in its own process.
+With --postgres URL (a server on which the benchmark may create databases)
+the same on PostgreSQL: ingestion and breakdowns of --pg-records records, and
+single record_task calls (also of --baseline).
 
-    python benchmarks/ledger_breakdown.py                      # ~1 minute the first time
-    python benchmarks/ledger_breakdown.py --records 200000 --repeat 3
-    python benchmarks/ledger_breakdown.py --postgres postgresql://localhost/bench
+    python benchmarks/ledger_breakdown.py                               # minutes the first time
+    python benchmarks/ledger_breakdown.py --sizes 100000,10000000 --dense-sizes 100000,10000000 \\
+        --baseline /tmp/ledger-before --postgres postgresql://celprice@/postgres?host=/tmp/pg
 
-The bulk load goes through the ledger's own INSERT statement in one
-transaction (a million separate record_task transactions would take minutes
-and measure fsync, not the ledger).
+The ledgers are built through `record_tasks`, so building them also
+exercises the batch path at scale. Reported, not asserted: the goals are
+those of issue 21 (docs/performance.md).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from workload import ensure_celprice_importable
 
 ensure_celprice_importable()
 
 from celprice.usage import RANGES, Ledger  # noqa: E402
-from celprice.usage import sql  # noqa: E402
 from celprice.usage.ledger import COMPONENTS  # noqa: E402
-from celprice.usage.periods import DAY, to_micros, window  # noqa: E402
+from celprice.usage.migrations import LATEST  # noqa: E402
+from celprice.usage.periods import to_micros, window  # noqa: E402
 
 NOW = datetime(2026, 6, 4, 12, 0, tzinfo=timezone.utc)
 TEAM = "team-big"
 APPS = 50
 FEES = {name: {"value": 1000} for name in COMPONENTS}
+EVENT = [{"tier": "cloud", "type": "gpu", "model": "m", "seconds": 3}]
+LOAD_CALL = 1_000_000  # tasks per record_task call while building a ledger
+_US_PER_DAY = 86400 * 10**6
 
 
-def load(ledger: Ledger, records: int, seed: int = 1) -> None:
-    """`records` tasks of TEAM in the 30 days before NOW, one transaction."""
+def tasks(count: int, span_days: int, seed: int = 1, events: bool = False, prefix: str = "task") -> Iterator[dict]:
+    """`count` tasks of TEAM completed in the `span_days` days before NOW."""
     rng = random.Random(seed)
-    end = to_micros(NOW, "now")
-    span = 30 * DAY
-    rows = []
-    for i in range(records):
-        at = end - rng.randrange(span)
-        app = f"app-{rng.randrange(APPS):02d}"
-        rows.append((TEAM, f"task-{i}", app, at, at // DAY, 0, 0, 0, 0, rng.randrange(1, 10**6), 0))
-    with ledger._db.transaction(write=True) as tx:  # noqa: SLF001 - bulk load of a benchmark
-        tx.change_many(sql.INSERT_TASK, rows)
+    span = span_days * _US_PER_DAY
+    usage = EVENT if events else ()
+    for i in range(count):
+        yield {
+            "team_id": TEAM, "task_id": f"{prefix}-{i}", "app_endpoint": f"app-{rng.randrange(APPS):02d}",
+            "completed_at": NOW - timedelta(microseconds=rng.randrange(span)), "fees": FEES,
+            "usage_events": usage,
+        }
 
 
-def sqlite_ledger(records: int, directory: Path) -> Ledger:
-    path = directory / f"ledger-{records}.db"
-    fresh = not path.exists()
+def chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    while True:
+        chunk = [item for _, item in zip(range(size), items)]
+        if not chunk:
+            return
+        yield chunk
+
+
+def sqlite_ledger(records: int, directory: Path, span_days: int = 30) -> Ledger:
+    """A SQLite ledger of `records` tasks of TEAM over `span_days` days, built once."""
+    path = directory / f"ledger-v{LATEST}-{span_days}d-{records}.db"
+    done = path.with_suffix(".done")
+    if not done.exists():
+        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
     ledger = Ledger(f"sqlite:///{path}")
-    if fresh:
+    if not done.exists():
         started = time.perf_counter()
-        load(ledger, records)
-        print(f"loaded {records:,} records into {path} in {time.perf_counter() - started:.1f} s")
+        for chunk in chunks(tasks(records, span_days), LOAD_CALL):
+            ledger.record_tasks(chunk)
+        print(f"built {path} ({records:,} records) in {time.perf_counter() - started:.0f} s", flush=True)
+        done.touch()
     return ledger
 
 
@@ -88,49 +119,177 @@ def in_window(ledger: Ledger, range_: str) -> int:
     return int(rows[0][0])
 
 
-def time_record_task(ledger: Ledger, count: int) -> float:
-    """Seconds per record_task call (one transaction each, one usage event)."""
-    event = [{"tier": "cloud", "type": "gpu", "model": "m", "seconds": 3}]
-    run = time.time_ns()  # new task ids every run: a repeated id is a cheap no-op
-    started = time.perf_counter()
-    for i in range(count):
-        ledger.record_task("team-writes", f"w-{run}-{i}", "app-00", NOW - timedelta(seconds=i), FEES, event)
-    return (time.perf_counter() - started) / count
-
-
-def report(name: str, ledger: Ledger, repeat: int, writes: int) -> None:
-    print(f"\n{name}: breakdown of {TEAM} (median / best of {repeat})")
+def report_breakdowns(name: str, ledger: Ledger, repeat: int) -> dict[str, float]:
+    print(f"\n{name}: breakdown of {TEAM} (median / best of {repeat})", flush=True)
     print("| range | records in window | buckets | median | best |")
     print("|---|---:|---:|---:|---:|")
+    medians = {}
     for range_, (median, best, buckets) in time_breakdowns(ledger, repeat).items():
-        records = in_window(ledger, range_)
-        print(f"| {range_} | {records:,} | {buckets} | {median * 1000:.0f} ms | {best * 1000:.0f} ms |")
-    print(f"record_task: {time_record_task(ledger, writes) * 1e6:.0f} µs per call ({writes} calls)")
+        print(f"| {range_} | {in_window(ledger, range_):,} | {buckets} | {median * 1000:.1f} ms | {best * 1000:.1f} ms |")
+        medians[range_] = median
+    started = time.perf_counter()
+    ledger.summary(TEAM)
+    print(f"summary: {(time.perf_counter() - started) * 1000:.1f} ms", flush=True)
+    return medians
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU seconds of this process, and of the database server's process `pid` (Linux)."""
+    seconds = time.process_time()
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def _server_pid(ledger: Ledger) -> int | None:
+    """The PostgreSQL backend serving the ledger, when it runs on this machine."""
+    if "PostgreSQL" not in repr(ledger):
+        return None
+    with ledger._db.transaction(write=False) as tx:  # noqa: SLF001 - for the CPU figure
+        pid = int(tx.rows("SELECT pg_backend_pid()", ())[0][0])
+    return pid if Path(f"/proc/{pid}/stat").exists() else None
+
+
+def time_ingest(ledger: Ledger, count: int, batch: int, seed: int = 2) -> tuple[float, float]:
+    """(tasks per wall second, tasks per CPU second of this process and the
+    database server's) of record_tasks; the items are built outside the timed calls."""
+    pid = _server_pid(ledger)
+    wall = cpu = 0.0
+    new = 0
+    for chunk in chunks(tasks(count, 30, seed=seed, events=True, prefix="ingest"), batch):
+        started, started_cpu = time.perf_counter(), _cpu_seconds(pid)
+        new += ledger.record_tasks(chunk)
+        wall += time.perf_counter() - started
+        cpu += _cpu_seconds(pid) - started_cpu
+    assert new == count, (new, count)
+    return count / wall, count / cpu
+
+
+# Timed in a process of its own, for this checkout and for --baseline alike.
+WRITER = """
+import json, sys, time
+from datetime import datetime, timedelta, timezone
+from celprice.usage import Ledger
+from celprice.usage.ledger import COMPONENTS
+fees = {name: {"value": 1000} for name in COMPONENTS}
+event = [{"tier": "cloud", "type": "gpu", "model": "m", "seconds": 3}]
+now = datetime(2026, 6, 4, 12, 0, tzinfo=timezone.utc)
+url, count = sys.argv[1], int(sys.argv[2])
+run = time.time_ns()
+with Ledger(url) as ledger:
+    for i in range(200):  # warm up: imports, statement caches, first pages
+        ledger.record_task("team-writes", f"warm-{run}-{i}", "app-00", now - timedelta(seconds=i), fees, event)
+    started = time.perf_counter()
+    for i in range(count):
+        ledger.record_task("team-writes", f"w-{run}-{i}", "app-00", now - timedelta(seconds=i), fees, event)
+    print(json.dumps((time.perf_counter() - started) / count))
+"""
+
+
+def time_writes(source: Path, url: str, count: int) -> float:
+    """Seconds per record_task call of the celprice in `source`/src."""
+    env = {**os.environ, "PYTHONPATH": str(source / "src")}
+    done = subprocess.run([sys.executable, "-c", WRITER, url, str(count)], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"record_task timing of {source} failed:\n{done.stderr}")
+    return float(json.loads(done.stdout))
+
+
+def compare_writes(name: str, urls: dict[str, str], baseline: Path | None, count: int, rounds: int) -> None:
+    """record_task of this checkout (and of the baseline), interleaved, each on its own fresh database."""
+    here = Path(__file__).resolve().parents[1]
+    sources = {"this checkout": here} | ({"baseline": baseline} if baseline else {})
+    times: dict[str, list[float]] = {label: [] for label in sources}
+    for _ in range(rounds):
+        for label, source in sources.items():
+            times[label].append(time_writes(source, urls[label], count))
+    medians = {label: statistics.median(values) for label, values in times.items()}
+    shown = ", ".join(f"{label} {seconds * 1e6:.0f} µs" for label, seconds in medians.items())
+    print(f"\n{name}: record_task, one usage event, median of {rounds} runs of {count}: {shown}", end="")
+    if baseline:
+        print(f" (ratio {medians['this checkout'] / medians['baseline']:.2f})", end="")
+    print(flush=True)
+
+
+def _database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def fresh_postgres(server: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return _database(server, name)
+
+
+def fresh_sqlite(directory: Path, name: str) -> str:
+    path = directory / f"{name}.db"
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def ratios(small: dict[str, float], large: dict[str, float], what: str) -> None:
+    shown = ", ".join(f"{range_} {large[range_] / small[range_]:.2f}" for range_ in small)
+    print(f"\n{what}: {shown}", flush=True)
+
+
+def sizes(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--sizes", type=sizes, default=[100_000, 1_000_000], help="records over 30 days (comma-separated)")
+    parser.add_argument("--dense-sizes", type=sizes, default=[100_000, 1_000_000], help="records in one day")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--writes", type=int, default=2000, help="record_task calls to time")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where the SQLite file is kept")
-    parser.add_argument("--postgres", metavar="URL", help="also run on this (scratch) PostgreSQL database")
+    parser.add_argument("--ingest", type=int, default=1_000_000, help="tasks to ingest with record_tasks")
+    parser.add_argument("--batch", type=int, default=100_000, help="tasks per record_tasks call")
+    parser.add_argument("--writes", type=int, default=2000, help="record_task calls per timed run")
+    parser.add_argument("--rounds", type=int, default=3, help="timed record_task runs of each checkout")
+    parser.add_argument("--baseline", type=Path, help="a celprice checkout to compare record_task with")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where the SQLite files are kept")
+    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server (creates databases)")
+    parser.add_argument("--pg-records", type=int, default=1_000_000)
     args = parser.parse_args(argv)
 
-    with sqlite_ledger(args.records, args.dir) as ledger:
-        report(f"SQLite file, {args.records:,} records", ledger, args.repeat, args.writes)
+    print(f"schema version {LATEST}; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; load {os.getloadavg()[0]:.1f}")
+    for span, counts in ((30, args.sizes), (1, args.dense_sizes)):
+        medians: list[dict[str, float]] = []
+        for count in counts:
+            with sqlite_ledger(count, args.dir, span) as ledger:
+                medians.append(report_breakdowns(f"SQLite file, {count:,} records over {span} day(s)", ledger,
+                                                 args.repeat))
+        if len(medians) > 1:
+            ratios(medians[0], medians[-1], f"{counts[-1]:,} / {counts[0]:,} records over {span} day(s), median ratio")
+
+    if args.ingest:
+        with Ledger(fresh_sqlite(args.dir, "ingest")) as ledger:
+            wall, cpu = time_ingest(ledger, args.ingest, args.batch)
+        print(f"\nSQLite file: record_tasks of {args.ingest:,} tasks in calls of {args.batch:,}: "
+              f"{wall:,.0f} tasks/s ({cpu:,.0f} per CPU second of the process)", flush=True)
+    compare_writes("SQLite file", {"this checkout": fresh_sqlite(args.dir, "writes"),
+                                   "baseline": fresh_sqlite(args.dir, "writes-baseline")},
+                   args.baseline, args.writes, args.rounds)
+
     if args.postgres:
         import psycopg
 
-        with Ledger(args.postgres) as ledger, psycopg.connect(args.postgres, autocommit=True) as admin:
-            admin.execute("TRUNCATE celprice_usage, celprice_tasks")
-            started = time.perf_counter()
-            load(ledger, args.records)
-            print(f"\nloaded {args.records:,} records into PostgreSQL in {time.perf_counter() - started:.1f} s")
-            # What autovacuum would do soon after a bulk load; without it the
-            # index-only scans still visit the heap.
-            admin.execute("VACUUM ANALYZE celprice_tasks")
-            report(f"PostgreSQL, {args.records:,} records", ledger, args.repeat, args.writes)
+        url = fresh_postgres(args.postgres, "celprice_bench")
+        with Ledger(url) as ledger, psycopg.connect(url, autocommit=True) as admin:
+            wall, cpu = time_ingest(ledger, args.pg_records, args.batch, seed=1)
+            print(f"\nPostgreSQL: record_tasks of {args.pg_records:,} tasks in calls of {args.batch:,}: "
+                  f"{wall:,.0f} tasks/s ({cpu:,.0f} per CPU second of this process and the server's)", flush=True)
+            # What autovacuum would do soon after a bulk load.
+            admin.execute("VACUUM ANALYZE")
+            report_breakdowns(f"PostgreSQL, {args.pg_records:,} records over 30 days", ledger, args.repeat)
+        compare_writes("PostgreSQL", {"this checkout": fresh_postgres(args.postgres, "celprice_bench_writes"),
+                                      "baseline": fresh_postgres(args.postgres, "celprice_bench_before")},
+                       args.baseline, args.writes, args.rounds)
+
 
 if __name__ == "__main__":
     main()

@@ -244,9 +244,21 @@ def test_fractional_seconds_show_in_period_end(ledger: Ledger) -> None:
     assert answer["period_end"] == "2026-06-04T12:34:56.000250Z"
 
 
-@pytest.mark.parametrize("apps", [("acme/x", "acme/x"), ("acme/x", "acme/y")])
-def test_sums_beyond_int64_are_errors_not_wrong_numbers(ledger: Ledger, apps) -> None:
-    for app in apps:
+def test_sums_beyond_int64_are_errors_not_wrong_numbers(ledger: Ledger) -> None:
+    for app in ("acme/x", "acme/y"):
         record(ledger, utc(2026, 6, 4, 10), INT64_MAX, app=app)
     with pytest.raises(LedgerError, match="overflows int64"):
         ledger.breakdown("team-a", "1d", now=NOW)
+
+
+def test_an_app_whose_bucket_would_pass_int64_is_refused_at_record(ledger: Ledger) -> None:
+    # The rollups hold an app's spend per bucket: a task that would overflow
+    # one is refused, and the ledger stays as it was.
+    ledger.record_task("team-a", "task-1", "acme/x", utc(2026, 6, 4, 10), fees(INT64_MAX))
+    with pytest.raises(LedgerError, match="overflows int64"):
+        ledger.record_task("team-a", "task-2", "acme/x", utc(2026, 6, 4, 10, 30), fees(1))
+    answer = ledger.breakdown("team-a", "1d", now=NOW)
+    assert answer["total_cost"] == INT64_MAX
+    assert answer["per_model"] == [{"app_endpoint": "acme/x", "call_count": 1, "cost": INT64_MAX}]
+    with pytest.raises(LedgerError, match="no task 'task-2'"):
+        ledger.task_cost("team-a", "task-2")

@@ -3,6 +3,7 @@ API serves over them (`/usage/breakdown`, `/usage/summary`,
 `/usage/tasks/{taskID}/cost`). Reference: docs/usage.md."""
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -25,6 +26,9 @@ COMPONENTS: tuple[str, ...] = tuple(FEE_NAMES.values())
 TOP_APPS = 10
 _EVENT_KEYS = ("tier", "type", "model", "seconds")
 _MAX_ID = 1024
+_MAX_SECONDS = INT64_MAX // 1_000_000
+# Rows of one multi-row INSERT, well within the databases' limits on parameters.
+_ROWS_PER_STATEMENT = 200
 
 
 class Ledger:
@@ -77,22 +81,40 @@ class Ledger:
         record stands): returns True when this call recorded it, False when it
         was already there. Raises LedgerError, writing nothing.
         """
-        team = _identifier(team_id, "team_id")
-        task = _identifier(task_id, "task_id")
-        app = _identifier(app_endpoint, "app_endpoint")
-        at = to_micros(completed_at, "completed_at")
-        components = _components(fees)
-        total = components[-1]
-        if type(discount) is not int:
-            raise LedgerError(f"discount must be an integer number of microcents, got {describe(discount)}")
-        if not 0 <= discount <= total:
-            raise LedgerError(f"discount must be between 0 and the task's total ({total} microcents), got {discount}")
-        events = [(team, task, seq, *event) for seq, event in enumerate(_events(usage_events))]
+        task, events = _task(team_id, task_id, app_endpoint, completed_at, fees, usage_events, discount)
+        team, task_key, app, at = task[0], task[1], task[2], task[3]
+        net = task[9] - task[10]
         with self._db.transaction(write=True) as tx:
-            if tx.change(sql.INSERT_TASK, (team, task, app, at, at // DAY, *components, discount)) != 1:
+            if tx.change(sql.INSERT_TASK, task) != 1:
                 return False
-            tx.change_many(sql.INSERT_EVENT, events)
+            tx.change_many(sql.INSERT_EVENT, [(team, task_key, seq, *event) for seq, event in enumerate(events)])
+            tx.change(sql.ADD_ROLLUP, [value for step in sql.STEPS for value in (team, step, at - at % step, app, 1, net)])
+            usage = _usage_rollups(team, events)
+            for first in range(0, len(usage), _ROWS_PER_STATEMENT):
+                rows = usage[first:first + _ROWS_PER_STATEMENT]
+                tx.change(sql.add_usage_rollups(len(rows)), [value for row in rows for value in row])
         return True
+
+    def record_tasks(self, tasks: Iterable[Mapping[str, Any]]) -> int:
+        """Record many tasks, each a mapping of `record_task`'s keyword
+        arguments, in one transaction; returns how many were new (a task
+        already recorded, or twice in `tasks`, counts once: the first record
+        stands). An invalid item raises LedgerError naming its index, and
+        nothing of the call is written: it is all or nothing, however long.
+        """
+        if isinstance(tasks, (str, bytes, Mapping)) or not isinstance(tasks, Iterable):
+            raise LedgerError(f"tasks must be a list of record_task arguments, got {describe(tasks)}")
+        new = 0
+        items = iter(enumerate(tasks))
+        with self._db.transaction(write=True) as tx:
+            for statement in sql.CREATE_BATCH:
+                tx.change(statement, ())
+            while True:
+                chunk = list(itertools.islice(items, _BATCH_CHUNK))
+                if not chunk:
+                    break
+                new += _record_chunk(tx, chunk)
+        return new
 
     def refund(self, team_id: str, task_id: str, *, amount: int | None = None, refund_id: str | None = None) -> None:
         """Refund `amount` microcents of what the task charged, or the rest of
@@ -121,7 +143,7 @@ class Ledger:
                 if done_before:
                     _check_repeat(key, task, amount, *done_before[0])
                     return
-            _, *_fees, total, discount, refunded, in_full = tx.rows(sql.TASK_COST, (team, task))[0]
+            app, at, total, discount, refunded, in_full = tx.rows(sql.TASK_FOR_REFUND, (team, task))[0]
             charged = int(total) - int(discount)
             rest = charged - int(refunded)
             if amount is None:
@@ -137,7 +159,16 @@ class Ledger:
                 # Taken meanwhile by a refund of another task (this task's are locked out).
                 raise LedgerError(f"refund_id {key!r} is already used by another refund")
             now_refunded = int(refunded) + amount
-            tx.change(sql.SET_REFUNDED, (now_refunded, int(now_refunded == charged), team, task))
+            now_in_full = now_refunded == charged
+            tx.change(sql.SET_REFUNDED, (now_refunded, int(now_in_full), team, task))
+            at = int(at)
+            tx.change_many(
+                sql.TAKE_ROLLUP, [(int(now_in_full), amount, team, step, at - at % step, app) for step in sql.STEPS]
+            )
+            if now_in_full:
+                events = [(tier, kind, model, int(micros)) for tier, kind, model, micros in tx.rows(sql.TASK_EVENTS, (team, task))]
+                taken = [(count, micros, team, kind, name) for team, kind, name, count, micros in _usage_rollups(team, events)]
+                tx.change_many(sql.TAKE_USAGE_ROLLUP, taken)
 
     def task_cost(self, team_id: str, task_id: str) -> dict[str, Any]:
         """`GET /usage/tasks/{taskID}/cost`: `total`, `discount` (omitted when
@@ -215,7 +246,10 @@ recorded: whether some other team has a task id is not this team's to learn."""
         end = to_micros(datetime.now(timezone.utc) if now is None else now, "now")
         win = window(DEFAULT_RANGE if range is None else range, end)
         previous_start, previous_end = win.previous
-        first_day, last_day = win.start // DAY, win.end // DAY
+        # Whole buckets no longer than the window's step, so that each lies in one of its buckets.
+        steps = [step for step in sql.STEPS if step <= win.step]
+        current = _segments(win.start, win.end + 1, steps)
+        before = _segments(previous_start, previous_end, list(sql.STEPS))
         with self._db.transaction(write=False) as tx:
             members = [row[0] for row in tx.rows(sql.MEMBERS_OF, (workspace,))]
             if narrow is not None and narrow != workspace and narrow not in members:
@@ -225,16 +259,13 @@ recorded: whether some other team has a task id is not this team's to learn."""
                     f"workspace {workspace!r} is not an organisation: it cannot filter by another team's id ({narrow!r})"
                 )
             teams = [narrow] if narrow is not None else [workspace, *members]
-            params: tuple[int | str, ...]
-            if win.step == DAY:
-                groups_sql = sql.breakdown_by_day(len(teams))
-                params = (first_day, *teams, first_day, last_day, win.end)
-            else:
-                groups_sql = sql.breakdown_by_step(len(teams))
-                params = (win.start, win.step, *teams, first_day, last_day, win.start, win.end)
-            groups = tx.rows(groups_sql, params)
-            previous_params = (*teams, previous_start // DAY, previous_end // DAY, previous_start, previous_end)
-            (previous,) = tx.rows(sql.window_total(len(teams)), previous_params)
+            groups = tx.rows(
+                sql.breakdown(len(teams), [step for step, _, _ in current]),
+                (win.start, win.step, *_segment_params(teams, current)),
+            )
+            (previous,) = tx.rows(
+                sql.window_total(len(teams), [step for step, _, _ in before]), _segment_params(teams, before)
+            ) if before else [(0,)]
 
         per_bucket: dict[int, dict[str, int]] = {}
         calls: dict[str, int] = {}
@@ -242,8 +273,7 @@ recorded: whether some other team has a task id is not this team's to learn."""
         team_calls: dict[str, int] = {}
         team_spend: dict[str, int] = {}
         for team, bucket, app, count, cost in groups:
-            team = team or teams[0]  # '' when there is one team (sql.breakdown_by_day)
-            cost = int(cost)
+            count, cost = int(count), int(cost)
             apps = per_bucket.setdefault(bucket, {})
             apps[app] = apps.get(app, 0) + cost
             calls[app] = calls.get(app, 0) + count
@@ -284,17 +314,137 @@ recorded: whether some other team has a task id is not this team's to learn."""
         in full excluded)."""
         team = _identifier(team_id, "team_id")
         with self._db.transaction(write=False) as tx:
-            usage = {key: sorted(tx.rows(statement, (team,))) for key, statement in sql.USAGE_BY.items()}
-        response: dict[str, Any] = {
-            key: {name: _seconds(int(micros)) for name, micros in rows} for key, rows in usage.items()
-        }
+            rows = tx.rows(sql.SUMMARY, (team,))
+        usage: dict[str, list[tuple[str, int]]] = {key: [] for key in _SUMMARY_KEYS.values()}
+        for kind, name, micros in sorted(rows):
+            usage[_SUMMARY_KEYS[kind]].append((name, int(micros)))
+        response: dict[str, Any] = {key: {name: _seconds(micros) for name, micros in pairs} for key, pairs in usage.items()}
         # Every event has a tier, so the tiers add up to all of the usage: the
         # exact sum in microseconds, rounded once to the nearest second, halves up.
-        micros = sum(int(micros) for _, micros in usage["tier_usage"])
+        micros = sum(micros for _, micros in usage["tier_usage"])
         response["total_usage"] = _int64((micros + 500_000) // 1_000_000, "total_usage")
         return response
 
+    def rebuild_rollups(self) -> None:
+        """Recompute every rollup from the records, in one transaction. The
+        records are the source of truth; the rollups are kept with each write
+        and need no rebuild but after someone changed the tables by hand."""
+        with self._db.transaction(write=True) as tx:
+            for statement in sql.REBUILD:
+                tx.change(statement, ())
 
+
+def _segments(lo: int, hi: int, steps: list[int]) -> list[tuple[int, int, int]]:
+    """[lo, hi) cut into (step, from, to): runs of whole buckets, longest
+    steps in the middle, and step 0 (the records) for what is left at the
+    edges, less than the shortest step on each side."""
+    if lo >= hi:
+        return []
+    if not steps:
+        return [(0, lo, hi)]
+    step, shorter = steps[-1], steps[:-1]
+    first, last = -(-lo // step) * step, hi // step * step
+    if first >= last:
+        return _segments(lo, hi, shorter)
+    return [*_segments(lo, first, shorter), (step, first, last), *_segments(last, hi, shorter)]
+
+
+def _segment_params(teams: list[str], segments: list[tuple[int, int, int]]) -> list[int | str]:
+    params: list[int | str] = []
+    for _, lo, hi in segments:
+        params += (*teams, lo, hi)
+    return params
+
+
+_SUMMARY_KEYS = dict(zip(sql.USAGE_COLUMNS, ("tier_usage", "type_usage", "model_usage")))
+_BATCH_KEYS = ("team_id", "task_id", "app_endpoint", "completed_at", "fees", "usage_events", "discount")
+_BATCH_KEY_SET = frozenset(_BATCH_KEYS)
+_BATCH_REQUIRED = frozenset(_BATCH_KEYS[:5])
+# Items staged and written per round trip of a batch: big enough that
+# statements are few, small enough that the staged rows stay small.
+_BATCH_CHUNK = 20_000
+
+
+def _task(
+    team_id: object, task_id: object, app_endpoint: object, completed_at: object, fees: object,
+    usage_events: object = (), discount: object = 0,
+) -> tuple[tuple[Any, ...], list[tuple[str, str, str | None, int]]]:
+    """A task's row (sql.INSERT_TASK's parameters) and its events, validated."""
+    team = _identifier(team_id, "team_id")
+    task = _identifier(task_id, "task_id")
+    app = _identifier(app_endpoint, "app_endpoint")
+    at = to_micros(completed_at, "completed_at")
+    components = _components(fees)
+    total = components[-1]
+    if type(discount) is not int:
+        raise LedgerError(f"discount must be an integer number of microcents, got {describe(discount)}")
+    if not 0 <= discount <= total:
+        raise LedgerError(f"discount must be between 0 and the task's total ({total} microcents), got {discount}")
+    return (team, task, app, at, at // DAY, *components, discount), _events(usage_events)
+
+
+def _usage_rollups(
+    team: str, events: list[tuple[str, str, str | None, int]]
+) -> list[tuple[str, str, str, int, int]]:
+    """What events add to the usage rollups: (team, kind, name, events, micros)."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    for event in events:
+        micros = event[3]
+        for kind, name in zip(sql.USAGE_COLUMNS, event[:3]):
+            if name is not None:
+                entry = sums.setdefault((kind, name), [0, 0])
+                entry[0] += 1
+                entry[1] += micros
+    return [(team, kind, name, count, micros) for (kind, name), (count, micros) in sums.items()]
+
+
+def _batch_item(index: int, item: object) -> tuple[tuple[Any, ...], list[tuple[str, str, str | None, int]]]:
+    if not _is_mapping(item):
+        raise LedgerError(f"tasks[{index}] must be a mapping of record_task's arguments, got {describe(item)}")
+    assert isinstance(item, Mapping)
+    keys = item.keys()
+    if not _BATCH_KEY_SET >= keys >= _BATCH_REQUIRED:
+        unknown = [key for key in keys if key not in _BATCH_KEY_SET]
+        if unknown:
+            raise LedgerError(
+                f"tasks[{index}] has unknown key {unknown[0]!r} (a task has {', '.join(_BATCH_KEYS)})"
+            )
+        missing = [key for key in _BATCH_KEYS if key in _BATCH_REQUIRED and key not in keys]
+        raise LedgerError(f"tasks[{index}] is missing {missing[0]!r}")
+    try:
+        return _task(
+            item["team_id"], item["task_id"], item["app_endpoint"], item["completed_at"], item["fees"],
+            item.get("usage_events", ()), item.get("discount", 0),
+        )
+    except LedgerError as exc:
+        raise LedgerError(f"tasks[{index}]: {exc}") from None
+
+
+def _record_chunk(tx: Any, chunk: list[tuple[int, object]]) -> int:
+    """Stage, filter and write one chunk of a batch; how many tasks were new."""
+    tasks: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    seen: set[tuple[str, str]] = set()
+    for index, item in chunk:
+        row, task_events = _batch_item(index, item)
+        key = (row[0], row[1])
+        if key in seen:
+            continue  # the first record in the batch stands, as it would one call at a time
+        seen.add(key)
+        at = row[3]
+        tasks.append((index, *row, at - at % sql.MINUTE, at - at % sql.HOUR))
+        events += [(index, seq, *event) for seq, event in enumerate(task_events)]
+    for statement in sql.CLEAR_BATCH:
+        tx.change(statement, ())
+    tx.load(sql.BATCH_TASKS, sql.BATCH_TASK_COLUMNS, tasks)
+    tx.load(sql.BATCH_EVENTS, sql.BATCH_EVENT_COLUMNS, events)
+    fresh = len(tasks) - max(tx.change(sql.DROP_RECORDED, ()), 0)
+    if fresh == 0:
+        return 0
+    tx.change(sql.INSERT_BATCH, ())
+    for statement in sql.BATCH_ROLLUPS:
+        tx.change(statement, ())
+    return fresh
 
 
 def _check_repeat(refund_id: str, task: str, amount: int | None, done_task: str, done_amount: int) -> None:
@@ -308,7 +458,14 @@ def _check_repeat(refund_id: str, task: str, amount: int | None, done_task: str,
         )
 
 
+def _plain(value: object) -> bool:
+    """An identifier as almost every call gives one (record_tasks checks millions)."""
+    return type(value) is str and 0 < len(value) <= _MAX_ID and "\x00" not in value
+
+
 def _identifier(value: object, what: str) -> str:
+    if _plain(value):
+        return value  # type: ignore[return-value]
     if not isinstance(value, str):
         raise LedgerError(f"{what} must be a string, got {describe(value)}")
     if not value or len(value) > _MAX_ID:
@@ -316,6 +473,10 @@ def _identifier(value: object, what: str) -> str:
     if "\x00" in value:
         raise LedgerError(f"{what} must not contain NUL characters")
     return value
+
+
+def _is_mapping(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # isinstance on an ABC is slow
 
 
 def _int64(value: int, what: str) -> int:
@@ -326,45 +487,63 @@ def _int64(value: int, what: str) -> int:
 
 def _components(fees: object) -> list[int]:
     """The five components of an evaluate_pricing response, as microcents."""
-    if not isinstance(fees, Mapping):
+    if not _is_mapping(fees):
         raise LedgerError(f"fees must be the object evaluate_pricing returns, got {describe(fees)}")
     charged = []
     for name in COMPONENTS:
-        entry = fees.get(name)
-        path = f"fees.{name}"
-        if entry is None:
-            raise LedgerError(f"{path} is missing")
-        if not isinstance(entry, Mapping):
-            raise LedgerError(f"{path} must be {{\"value\": microcents}}, got {describe(entry)}")
-        if "error" in entry:
-            raise LedgerError(f"{path} failed and cannot be charged: {entry['error']}")
-        value = entry.get("value")
-        if type(value) is not int:
-            raise LedgerError(f"{path}.value must be an integer number of microcents, got {describe(value)}")
-        if not 0 <= value <= INT64_MAX:
-            raise LedgerError(f"{path}.value must be between 0 and {INT64_MAX} microcents, got {value}")
+        entry = fees.get(name)  # type: ignore[attr-defined]
+        value = entry.get("value") if type(entry) is dict and "error" not in entry else None
+        if type(value) is not int or not 0 <= value <= INT64_MAX:
+            value = _component(f"fees.{name}", entry)
         charged.append(value)
     return charged
 
 
+def _component(path: str, entry: object) -> int:
+    """The microcents of a component, or what is wrong with it."""
+    if entry is None:
+        raise LedgerError(f"{path} is missing")
+    if not _is_mapping(entry):
+        raise LedgerError(f"{path} must be {{\"value\": microcents}}, got {describe(entry)}")
+    assert isinstance(entry, Mapping)
+    if "error" in entry:
+        raise LedgerError(f"{path} failed and cannot be charged: {entry['error']}")
+    value = entry.get("value")
+    if type(value) is not int:
+        raise LedgerError(f"{path}.value must be an integer number of microcents, got {describe(value)}")
+    if not 0 <= value <= INT64_MAX:
+        raise LedgerError(f"{path}.value must be between 0 and {INT64_MAX} microcents, got {value}")
+    return value
+
+
 def _events(events: object) -> list[tuple[str, str, str | None, int]]:
     """Validated usage events as (tier, type, model, microseconds)."""
-    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+    if type(events) is not list and type(events) is not tuple and (
+        isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable)
+    ):
         raise LedgerError(f"usage_events must be a list of events, got {describe(events)}")
     out = []
-    for index, event in enumerate(events):
-        path = f"usage_events[{index}]"
-        if not isinstance(event, Mapping):
-            raise LedgerError(f"{path} must be an object {{tier, type, model, seconds}}, got {describe(event)}")
+    for index, event in enumerate(events):  # type: ignore[arg-type]
+        if not _is_mapping(event):
+            raise LedgerError(
+                f"usage_events[{index}] must be an object {{tier, type, model, seconds}}, got {describe(event)}"
+            )
         unknown = [key for key in event if key not in _EVENT_KEYS]
         if unknown:
-            raise LedgerError(f"{path} has unknown key {unknown[0]!r} (an event has {', '.join(_EVENT_KEYS)})")
-        tier = _identifier(event.get("tier"), f"{path}.tier")
-        kind = _identifier(event.get("type"), f"{path}.type")
-        model = event.get("model")
-        if model is not None:
-            model = _identifier(model, f"{path}.model")
-        out.append((tier, kind, model, _micros(event.get("seconds"), f"{path}.seconds")))
+            raise LedgerError(
+                f"usage_events[{index}] has unknown key {unknown[0]!r} (an event has {', '.join(_EVENT_KEYS)})"
+            )
+        tier, kind, model, seconds = event.get("tier"), event.get("type"), event.get("model"), event.get("seconds")
+        if not (_plain(tier) and _plain(kind) and (model is None or _plain(model))):
+            tier = _identifier(tier, f"usage_events[{index}].tier")
+            kind = _identifier(kind, f"usage_events[{index}].type")
+            if model is not None:
+                model = _identifier(model, f"usage_events[{index}].model")
+        if type(seconds) is int and 0 <= seconds <= _MAX_SECONDS:
+            micros = seconds * 1_000_000
+        else:
+            micros = _micros(seconds, f"usage_events[{index}].seconds")
+        out.append((tier, kind, model, micros))
     return out
 
 

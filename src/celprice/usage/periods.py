@@ -31,20 +31,23 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # what datetime can print.
 _EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
 _LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_EARLIEST_US, _LATEST_US = (_EARLIEST - _EPOCH) // _ONE_MICROSECOND, (_LATEST - _EPOCH) // _ONE_MICROSECOND
 
 
 def to_micros(value: object, what: str) -> int:
     """Microseconds since the epoch of a timezone-aware datetime."""
     if not isinstance(value, datetime):
         raise LedgerError(f"{what} must be a timezone-aware datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    if value.utcoffset() is None:  # also when tzinfo is None
         raise LedgerError(
             f"{what} is a naive datetime ({value.isoformat()}); give it a timezone, "
             "for example datetime.now(timezone.utc)"
         )
-    if not _EARLIEST <= value < _LATEST:
+    micros = (value - _EPOCH) // _ONE_MICROSECOND
+    if not _EARLIEST_US <= micros < _LATEST_US:
         raise LedgerError(f"{what} must be between {_EARLIEST.date()} and {_LATEST.date()}, got {value.isoformat()}")
-    return (value - _EPOCH) // timedelta(microseconds=1)
+    return micros
 
 
 def _datetime(micros: int) -> datetime:
