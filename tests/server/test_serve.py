@@ -165,3 +165,23 @@ def test_a_bad_db_or_a_busy_port_fails_with_a_message(tmp_path: Path) -> None:
         taken = celprice("serve", "--port", str(port), cwd=tmp_path)
     assert taken.returncode == 1 and "address already in use" in taken.stderr.lower()
     assert "Traceback" not in taken.stderr
+
+
+def test_the_limit_options_reach_the_server(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    created = celprice("keys", "create", "--db", db, "--team", "t", "--name", "k")
+    headers = {"Authorization": f"Bearer {created.stdout.strip()}"}
+    server = start_server("--db", db, "--rate-limit", "2", "--rate-window", "3600", "--max-body", "500")
+    big = httpx.post(server.url + "/usage/cel/evaluate", headers=headers, json={**EVALUATE, "task_inputs": {"p": "x" * 600}})
+    assert big.status_code == 413
+    answered = httpx.get(server.url + "/usage/summary", headers=headers)
+    assert answered.status_code == 200 and answered.headers["x-ratelimit-remaining"] == "0"
+    refused = httpx.get(server.url + "/usage/summary", headers=headers)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["type"] == "https://api.inference.sh/errors/rate_limited"
+
+
+def test_bad_limit_options_exit_2(tmp_path: Path) -> None:
+    done = celprice("serve", "--db", f"sqlite:///{tmp_path / 'l.db'}", "--rate-limit", "-1")
+    assert done.returncode == 2
+    assert "requests must be at least 0, got -1" in done.stderr

@@ -29,6 +29,19 @@ def _workers(text: str) -> int:
     return workers
 
 
+def _count(what: str, minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of {what}: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "serve",
@@ -41,6 +54,17 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
     p.add_argument("--workers", type=_workers, default=1, metavar="N", help="worker processes (default: 1)")
+    p.add_argument(
+        "--rate-limit", type=_count("requests", 0), default=600, metavar="N",
+        help="requests per key (per client address without a key) per window, in each worker; 0: off (default: 600)",
+    )
+    p.add_argument(
+        "--rate-window", type=_count("seconds", 1), default=60, metavar="SECONDS", help="the rate limit's window (default: 60)"
+    )
+    p.add_argument(
+        "--max-body", type=_count("bytes", 1), default=1_048_576, metavar="BYTES",
+        help="largest request body; a larger one is 413 (default: 1048576)",
+    )
     p.set_defaults(run=run)
 
 
@@ -52,13 +76,17 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as e:
         missing = e.name or getattr(e.__cause__, "name", None) or "a dependency"
         raise UsageError(f"{missing} is not installed; the server needs the extra: pip install 'celprice[server]'") from None
+    from ..server.limits import ServerLimits
     from ..usage import Ledger
 
     # Open (and upgrade) the ledger once here, so that a bad --db fails now
     # with one message instead of in every worker.
     Ledger(args.db).close()
     try:
-        serve(args.db, args.host, args.port, args.workers)
+        limits = ServerLimits(
+            max_body_bytes=args.max_body, rate_limit=args.rate_limit or None, rate_window=float(args.rate_window)
+        )
+        serve(args.db, args.host, args.port, args.workers, limits)
     except SystemExit as stop:
         # uvicorn exits when it cannot start (its log says why: a port in use...).
         if stop.code not in (None, 0):

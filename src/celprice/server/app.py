@@ -27,9 +27,12 @@ from starlette.types import Message as ASGIMessage
 
 from ..pricing import Message, RequestError, evaluate_pricing, request_warnings
 from ..pricing.request import describe
-from ..usage import RANGES, Forbidden, Ledger, TaskNotFound
+from ..usage import RANGES, Forbidden, Ledger, LedgerError, TaskNotFound
+from ..usage.errors import LedgerUnavailable
 from ..usage.keys import ApiKey, KeyStore
 from .console import console_app, estimate_request, explain_request
+from .ingest import refund_request, task_record
+from .limits import RateLimiter, ServerLimits, read_json_body
 from .openapi import API_VERSION, ROUTES, openapi_document
 from .problems import Problem, problem_response
 
@@ -38,8 +41,9 @@ __all__ = ["create_app", "API_VERSION"]
 log = logging.getLogger("celprice.server")
 
 Clock = Callable[[], datetime]
-Result = tuple[Any, list[dict[str, Any]]]
-Handler = Callable[[Request, ApiKey], Awaitable[Result]]
+# (data, messages), or (data, messages, status) for an answer other than 200.
+Result = tuple[Any, ...]
+Handler = Callable[[Request, Any], Awaitable[Result]]  # the key: an ApiKey, None on a route without scopes
 
 _MAX_ID = 1024  # the ledger's limit on a team or task id
 
@@ -48,13 +52,17 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_app(ledger: Ledger | str | None = None, *, clock: Clock = _now) -> Starlette:
+def create_app(
+    ledger: Ledger | str | None = None, *, clock: Clock = _now, limits: ServerLimits | None = None
+) -> Starlette:
     """The usage API over `ledger` (a Ledger, or a URL to open one; None: an
     in-memory SQLite ledger). A ledger opened here is closed at shutdown; one
-    passed in stays the caller's. `clock` is the current time (tests fix it)."""
+    passed in stays the caller's. `clock` is the current time (tests fix it);
+    `limits` the body, nesting, rate and evaluation limits (ServerLimits()'s
+    defaults when None)."""
     owned = not isinstance(ledger, Ledger)
     opened = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
-    service = _Service(opened, KeyStore(opened), clock)
+    service = _Service(opened, KeyStore(opened), clock, limits or ServerLimits())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -69,10 +77,13 @@ def create_app(ledger: Ledger | str | None = None, *, clock: Clock = _now) -> St
         "/usage/tasks/{taskID}/cost": service.task_cost,
         "/usage/cel/explain": service.draft(explain_request),
         "/usage/cel/estimate": service.draft(estimate_request),
+        "/usage/tasks": service.record_task,
+        "/usage/tasks/{taskID}/refunds": service.refund,
     }
     routes = [Route("/openapi.json", service.public(service.openapi), methods=["GET"])]
     routes += [
-        Route(path, service.route(path, handlers[path]), methods=[route["method"].upper()])
+        # `{appId}` is `namespace/name`: URL-encoded its slash arrives decoded, so it takes a path segment or two.
+        Route(path.replace("{appId}", "{appId:path}"), service.route(path, handlers[path]), methods=[route["method"].upper()])
         for path, route in ROUTES.items()
     ]
     routes.append(Mount("/console", console_app(), name="console"))
@@ -88,10 +99,12 @@ def create_app(ledger: Ledger | str | None = None, *, clock: Clock = _now) -> St
 
 
 class _Service:
-    def __init__(self, ledger: Ledger, keys: KeyStore, clock: Clock) -> None:
+    def __init__(self, ledger: Ledger, keys: KeyStore, clock: Clock, limits: ServerLimits) -> None:
         self.ledger = ledger
         self.keys = keys
         self.clock = clock
+        self.limits = limits
+        self.rate = None if limits.rate_limit is None else RateLimiter(limits.rate_limit, limits.rate_window)
         # Rendered once: the document never changes while the server runs.
         self._openapi = JSONResponse(openapi_document()).body
 
@@ -108,25 +121,48 @@ class _Service:
         return endpoint
 
     def route(self, path: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """The endpoint of a keyed route: version, key and scope checks, the
-        envelope, and every failure as problem+json."""
+        """The endpoint of a route: version, key, rate and scope checks (a
+        route without scopes needs no key), the envelope, and every failure as
+        problem+json."""
         scopes = ROUTES[path]["scopes"]
 
         async def endpoint(request: Request) -> Response:
+            limited: dict[str, str] = {}
             try:
                 _check_version(request)
-                key = await run_in_threadpool(self.authenticate, request)
-                request.scope.setdefault("state", {})["key_id"] = key.id
-                if not any(key.grants(scope) for scope in scopes):
+                key = None
+                if scopes:
+                    key = await run_in_threadpool(self.authenticate, request)
+                    request.scope.setdefault("state", {})["key_id"] = key.id
+                if self.rate is not None:
+                    client = key.id if key is not None else f"address {request.client.host if request.client else '-'}"
+                    allowed, limited = self.rate.take(client)
+                    if not allowed:
+                        raise Problem(
+                            "rate_limited",
+                            f"more than {self.rate.limit} requests in {self.rate.window:g} seconds; "
+                            f"retry after {limited['Retry-After']} seconds",
+                        )
+                if key is not None and not any(key.grants(scope) for scope in scopes):
                     needed = " or ".join(scopes)
                     raise Problem("forbidden", f"this API key lacks the scope {needed}")
-                data, messages = await handler(request, key)
-                return JSONResponse({"data": data, "messages": messages})
+                data, messages, *status = await handler(request, key)
+                return JSONResponse({"data": data, "messages": messages}, status_code=status[0] if status else 200, headers=limited)
             except Problem as problem:
-                return problem_response(problem)
+                return problem_response(problem, limited)
+            except LedgerUnavailable as down:
+                log.warning("%s %s: the database is unavailable: %s", request.method, request.url.path, down)
+                return problem_response(
+                    Problem(
+                        "service_unavailable",
+                        f"the database is unavailable; retry after {self.limits.retry_after} seconds",
+                        {"Retry-After": str(self.limits.retry_after)},
+                    ),
+                    limited,
+                )
             except Exception:
                 log.exception("%s %s failed", request.method, request.url.path)
-                return problem_response(Problem("internal_error", "internal server error; see the server's log"))
+                return problem_response(Problem("internal_error", "internal server error; see the server's log"), limited)
 
         return endpoint
 
@@ -189,9 +225,14 @@ class _Service:
 
     async def evaluate(self, request: Request, key: ApiKey) -> Result:
         messages = _unknown_parameters(request, ())
-        body = _json_body(await request.body())
+        body = await read_json_body(request, self.limits)
         try:
-            data = await run_in_threadpool(evaluate_pricing, body)
+            # On the event loop, not in a thread: a cached pricing evaluates in
+            # about 0.1 ms, CPU-bound under the GIL, and the hop to a worker
+            # thread and back cost more than that (measured: p50 at one
+            # connection 8.8 ms -> 1.3 ms, docs/performance.md). The
+            # evaluation limits bound how long one formula can hold the loop.
+            data = evaluate_pricing(body, limits=self.limits.evaluation)
         except RequestError as error:
             raise Problem("invalid_request", str(error)) from None
         # Fields the store ignores (`ouput_meta`): answered anyway, and said so.
@@ -202,7 +243,7 @@ class _Service:
 
         async def handler(request: Request, key: ApiKey) -> Result:
             messages = _unknown_parameters(request, ())
-            body = _json_body(await request.body())
+            body = await read_json_body(request, self.limits)
             try:
                 data = await run_in_threadpool(compute, body)
             except RequestError as error:
@@ -210,6 +251,51 @@ class _Service:
             return data, messages
 
         return handler
+
+    async def record_task(self, request: Request, key: ApiKey) -> Result:
+        """The platform records a completed task: 201 the first time, 200 (the
+        first record standing) when the task id was recorded before."""
+        messages = _unknown_parameters(request, ())
+        record, warnings = task_record(await read_json_body(request, self.limits), self.clock())
+
+        def work() -> tuple[bool, dict[str, Any]]:
+            if record.fees is None:
+                raise Problem("invalid_request", "fees: required (the fee components /usage/cel/evaluate answers)")
+            created = self.ledger.record_task(
+                key.team_id, record.task_id, record.app_endpoint, record.completed_at, record.fees,
+                record.usage_events, discount=record.discount,
+            )
+            return created, self.ledger.task_cost(key.team_id, record.task_id)
+
+        created, cost = await run_in_threadpool(_refused_as_invalid, work)
+        return cost, messages + warnings, 201 if created else 200
+
+    async def refund(self, request: Request, key: ApiKey) -> Result:
+        """Refund (part of) a recorded task, once per refund id; answers the task's cost after it."""
+        messages = _unknown_parameters(request, ())
+        task_id = request.path_params["taskID"]
+        wanted, warnings = refund_request(await read_json_body(request, self.limits))
+
+        def work() -> dict[str, Any]:
+            self.ledger.refund(key.team_id, task_id, amount=wanted.amount, refund_id=wanted.refund_id)
+            return self.ledger.task_cost(key.team_id, task_id)
+
+        try:
+            cost = await run_in_threadpool(_refused_as_invalid, work)
+        except TaskNotFound:
+            raise Problem("not_found", f"no cost recorded for task {task_id[:100]!r}") from None
+        return cost, messages + warnings
+
+
+def _refused_as_invalid(work: Callable[[], Any]) -> Any:
+    """`work()`, with what the ledger refuses (a bad id, fees, amount) as
+    invalid_request; a missing task and an unreachable database go on up."""
+    try:
+        return work()
+    except (TaskNotFound, LedgerUnavailable):
+        raise
+    except LedgerError as refused:
+        raise Problem("invalid_request", str(refused)) from None
 
 
 def _check_version(request: Request) -> None:
@@ -240,29 +326,6 @@ def _unknown_parameters(request: Request, known: tuple[str, ...]) -> list[dict[s
         for name in dict.fromkeys(request.query_params.keys())
         if name not in known
     ]
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _json_body(raw: bytes) -> Any:
-    """The request body as strict JSON (no NaN or Infinity), or invalid_request saying where it broke."""
-    if not raw.strip():
-        raise Problem("invalid_request", "request body: expected a JSON object, got an empty body")
-    try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise Problem("invalid_request", "request body: not UTF-8 text") from None
-    except json.JSONDecodeError as e:
-        raise Problem("invalid_request", f"request body: invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
-    except ValueError as e:
-        raise Problem("invalid_request", f"request body: invalid JSON: {e}") from None
-    except RecursionError:
-        raise Problem("invalid_request", "request body: invalid JSON: nested too deeply") from None
-    if not isinstance(body, dict):
-        raise Problem("invalid_request", f"request body: must be a JSON object, got {describe(body)}")
-    return body
 
 
 async def _routing_problem(request: Request, exc: Exception) -> Response:

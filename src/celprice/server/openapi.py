@@ -46,6 +46,7 @@ ROUTES: dict[str, dict[str, Any]] = {
         "method": "post",
         "scopes": ("billing:read",),
         "summary": "Preview a draft AppPricing against sample task data",
+        "request": "EvaluateRequest",
         "data": "EvaluateResponse",
         "errors": ("invalid_request", "unauthorized", "forbidden", "internal_error"),
     },
@@ -73,9 +74,30 @@ ROUTES: dict[str, dict[str, Any]] = {
         "method": "post",
         "scopes": ("billing:read",),
         "summary": "The estimate of a draft AppPricing for the given task inputs (celprice extension)",
+        "request": "EvaluateRequest",
         "data": "EstimateResponse",
         "errors": ("invalid_request", "unauthorized", "forbidden", "internal_error"),
         "extension": True,
+    },
+    # The platform's ingestion: not in the store's public docs (docs/server.md).
+    "/usage/tasks": {
+        "operation_id": "recordTask",
+        "method": "post",
+        "scopes": ("billing:write",),
+        "summary": "Record a completed task's fees and usage (the platform's ingestion; idempotent by task id)",
+        "request": "TaskRecord",
+        "data": "TaskCost",
+        "created": "The task was recorded by this call (200: it was recorded before, and that record stands)",
+        "errors": ("invalid_request", "unauthorized", "forbidden", "internal_error"),
+    },
+    "/usage/tasks/{taskID}/refunds": {
+        "operation_id": "refundTask",
+        "method": "post",
+        "scopes": ("billing:write",),
+        "summary": "Refund (part of) a recorded task (the platform's ingestion; idempotent by refund id)",
+        "request": "Refund",
+        "data": "TaskCost",
+        "errors": ("invalid_request", "unauthorized", "forbidden", "not_found", "internal_error"),
     },
 }
 
@@ -85,7 +107,10 @@ _ERROR_TEXT = {
     "forbidden": "The API key lacks the scope this route needs",
     "not_found": "No such resource for the key's team (another team's is not found either)",
     "method_not_allowed": "The route exists but not with this method",
+    "payload_too_large": "The request body is larger than the server's limit",
+    "rate_limited": "Too many requests from this key in the current window (with Retry-After)",
     "internal_error": "Server error",
+    "service_unavailable": "The database is unavailable; retry after Retry-After seconds",
 }
 
 
@@ -189,6 +214,46 @@ def _schemas() -> dict[str, Any]:
             ("total", "charged"),
             description="The documented fields; celprice adds the fee components and the app (docs/usage.md).",
         ),
+        "TaskRecord": _object(
+            {
+                "task_id": {"type": "string", "minLength": 1, "maxLength": 1024},
+                "app_endpoint": {"type": "string", "minLength": 1, "maxLength": 1024, "description": "namespace/name"},
+                "completed_at": {"type": "string", "format": "date-time", "description": "default: now"},
+                "fees": {
+                    "type": "object",
+                    "description": "The fee components as /usage/cel/evaluate answers them; "
+                    "without them the task is priced by the app's published pricing",
+                },
+                "usage_events": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "tier": {"type": "string"},
+                            "type": {"type": "string"},
+                            "model": {"type": ["string", "null"]},
+                            "seconds": {"type": "number", "minimum": 0},
+                        },
+                        ("tier", "type", "seconds"),
+                    ),
+                },
+                "discount": {**_MICROCENTS, "description": "taken off the total; default 0"},
+                "output_meta": {"type": "object"},
+                "resources": {"type": "array"},
+                "usage_seconds": {"type": "number"},
+                "elapsed_ms": {"type": "number"},
+                "task_inputs": {"type": "object"},
+                "task_function": {"type": "string"},
+            },
+            ("task_id", "app_endpoint"),
+            description="A completed task for the key's team; the pricing inputs are those of /usage/cel/evaluate.",
+        ),
+        "Refund": _object(
+            {
+                "refund_id": {"type": "string", "minLength": 1, "maxLength": 1024, "description": "applied once"},
+                "amount": {**_MICROCENTS, "minimum": 1, "description": "default: the rest of what the task charged"},
+            },
+            ("refund_id",),
+        ),
         **_pricing_schema("request.schema.json", "EvaluateRequest"),
         **_pricing_schema("response.schema.json", "EvaluateResponse"),
         **CONSOLE_SCHEMAS,
@@ -219,21 +284,27 @@ def _operation(path: str, route: dict[str, Any]) -> dict[str, Any]:
     if "{taskID}" in path:
         parameters.append({"name": "taskID", "in": "path", "required": True, "schema": {"type": "string"}})
     scopes = route["scopes"]
+    success = {"description": "OK", "content": {"application/json": {"schema": _envelope(route["data"])}}}
+    # Every route may meet the rate limit and a database that is down; a body may be too large.
+    errors = (*route["errors"], *(("payload_too_large",) if "request" in route else ()), "rate_limited", "service_unavailable")
     operation: dict[str, Any] = {
         "operationId": route["operation_id"],
         "summary": route["summary"],
-        "description": f"Requires the scope {' or '.join(scopes)} (or its resource, `*`, or a key without scopes).",
+        "description": f"Requires the scope {' or '.join(scopes)} (or its resource, `*`, or a key without scopes)."
+        if scopes
+        else "No key needed.",
         "security": [{"bearer": [scope]} for scope in scopes],
         "parameters": parameters,
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": _envelope(route["data"])}}},
-            **{str(CODES[code]): {"$ref": f"#/components/responses/{code}"} for code in route["errors"]},
+            "200": success,
+            **({"201": {**success, "description": route["created"]}} if "created" in route else {}),
+            **{str(CODES[code]): {"$ref": f"#/components/responses/{code}"} for code in sorted(errors, key=CODES.__getitem__)},
         },
     }
-    if route["method"] == "post":
+    if "request" in route:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(route.get("request", "EvaluateRequest"))}},
+            "content": {"application/json": {"schema": _ref(route["request"])}},
         }
     if route.get("extension"):
         operation["x-celprice-extension"] = True

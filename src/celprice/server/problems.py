@@ -15,15 +15,19 @@ MEDIA_TYPE = "application/problem+json"
 # apart the same way here.
 TYPE_BASE = "https://api.inference.sh/errors/"
 
-# The documented codes (REST overview, D5) and their statuses; method_not_allowed
-# is ours: the store documents no answer for a route called with the wrong method.
+# The documented codes (REST overview, D5) and their statuses; method_not_allowed,
+# payload_too_large and service_unavailable are ours: the store documents no
+# answer for a wrong method, a body too large or a database that is down.
 CODES: dict[str, int] = {
     "invalid_request": 400,
     "unauthorized": 401,
     "forbidden": 403,
     "not_found": 404,
     "method_not_allowed": 405,
+    "payload_too_large": 413,
+    "rate_limited": 429,
     "internal_error": 500,
+    "service_unavailable": 503,
 }
 
 
@@ -43,6 +47,7 @@ def problem_body(code: str, detail: str) -> dict[str, object]:
     return {"type": TYPE_BASE + code, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
 
 
-def problem_response(problem: Problem) -> Response:
+def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response:
+    """The problem's answer, with `headers` (the rate limit's) and its own."""
     body = json.dumps(problem_body(problem.code, problem.detail), ensure_ascii=False, separators=(",", ":"))
-    return Response(body, status_code=problem.status, headers=problem.headers, media_type=MEDIA_TYPE)
+    return Response(body, status_code=problem.status, headers={**(headers or {}), **problem.headers}, media_type=MEDIA_TYPE)

@@ -7,17 +7,21 @@ the requests in flight finish (for at most GRACE seconds); serve() then returns.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
+from dataclasses import asdict
 from typing import Any
 
 from starlette.applications import Starlette
 
 from .app import create_app
+from .limits import ServerLimits
 
-__all__ = ["serve", "app_from_environment", "DB_ENV", "GRACE"]
+__all__ = ["serve", "app_from_environment", "DB_ENV", "LIMITS_ENV", "GRACE"]
 
 DB_ENV = "CELPRICE_SERVE_DB"
+LIMITS_ENV = "CELPRICE_SERVE_LIMITS"  # ServerLimits' fields as JSON (the evaluation limits are the library's)
 GRACE = 30
 
 LOGGING: dict[str, Any] = {
@@ -40,15 +44,19 @@ def _stopped(signum: int, frame: object) -> None:
 
 def app_from_environment() -> Starlette:
     """The app of one worker process (uvicorn's factory)."""
-    return create_app(os.environ[DB_ENV])
+    limits = json.loads(os.environ.get(LIMITS_ENV, "{}"))
+    return create_app(os.environ[DB_ENV], limits=ServerLimits(**limits))
 
 
-def serve(db: str, host: str, port: int, workers: int = 1) -> None:
+def serve(db: str, host: str, port: int, workers: int = 1, limits: ServerLimits | None = None) -> None:
     """Run until SIGINT or SIGTERM. uvicorn's access log is off: the app logs
     each request itself, with the key id that uvicorn cannot know."""
     import uvicorn
 
     os.environ[DB_ENV] = db
+    settings = asdict(limits or ServerLimits())
+    settings.pop("evaluation")
+    os.environ[LIMITS_ENV] = json.dumps(settings)
     # uvicorn catches the signal, shuts down, then restores the handler it
     # found and raises the signal again; a handler that ignores it makes the
     # stop an ordinary return (exit 0) instead of a death by signal or a

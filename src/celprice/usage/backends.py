@@ -3,7 +3,8 @@
 
 A backend runs the statements of `sql.py` inside transactions; it knows
 nothing of tasks or fees. Every database error leaves as a LedgerError, after
-the transaction has been rolled back.
+the transaction has been rolled back; a database that cannot be reached
+(down, restarting, locked past the busy timeout) as LedgerUnavailable.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import LedgerError
+from .errors import LedgerError, LedgerUnavailable
 
 __all__ = ["Backend", "Transaction", "open_backend", "CLOSED"]
 
@@ -178,6 +179,8 @@ class SQLiteBackend:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
+                    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                        raise LedgerUnavailable(f"{self.description}: {exc}") from exc
                     if "integer overflow" in str(exc) or "_int64" in str(exc):
                         raise LedgerError(_OVERFLOW) from exc
                     raise LedgerError(f"{self.description}: {exc}") from exc
@@ -215,6 +218,7 @@ class PostgresBackend:
         self._psycopg = psycopg
         self._url = url
         self._lock = threading.Lock()
+        self._conn: Any = None
         self._conn = self._connect()
 
     def _connect(self) -> Any:
@@ -224,19 +228,28 @@ class PostgresBackend:
             # the window is (measured: 90d over 1M records went 0.3 s -> 1.3 s).
             return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10, prepare_threshold=None)
         except self._psycopg.Error as exc:
-            raise LedgerError(f"cannot connect to {self.description}: {exc}") from exc
+            raise LedgerUnavailable(f"cannot connect to {self.description}: {exc}") from exc
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Transaction]:
         with self._lock:
-            if self._conn.broken:
-                self._conn.close()
+            if self._conn is None or self._conn.broken or self._conn.closed:
+                # Lost earlier (the server went away): connect again, or stay
+                # unavailable until it is back.
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
                 self._conn = self._connect()
             try:
                 with self._conn.transaction(), self._conn.cursor() as cursor:
                     if not write:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     yield _PostgresCursor(cursor, _pg_sql)
+            except (self._psycopg.OperationalError, self._psycopg.InterfaceError) as exc:
+                # The connection, not the statement, failed: a write whose
+                # COMMIT was cut off may or may not have landed, which the
+                # idempotent writes (task ids, refund ids) make safe to retry.
+                raise LedgerUnavailable(f"{self.description}: {exc}") from exc
             except self._psycopg.Error as exc:
                 if isinstance(exc, self._psycopg.errors.NumericValueOutOfRange):
                     raise LedgerError(_OVERFLOW) from exc
@@ -253,4 +266,5 @@ class PostgresBackend:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()

@@ -5,7 +5,7 @@ from ..errors import CELError
 
 from typing import Any
 
-__all__ = ["LedgerError", "TaskNotFound", "Forbidden", "PricingNotFound", "InvalidPricing"]
+__all__ = ["LedgerError", "LedgerUnavailable", "TaskNotFound", "Forbidden", "PricingNotFound", "InvalidPricing"]
 
 
 class LedgerError(CELError, ValueError):
@@ -28,6 +28,13 @@ class Forbidden(LedgerError, PermissionError):
     """The workspace may not see what it asked for (an API answers 403): a task
     recorded for another team, or a breakdown filtered to a team that is not
     one of the organisation's members."""
+
+
+class LedgerUnavailable(LedgerError, ConnectionError):
+    """The database cannot be reached (down, restarting, refusing connections).
+    The call was rolled back, or its commit's outcome is unknown; retrying it
+    later is safe for the idempotent writes (a task id, a refund id). The next
+    call connects again (an API answers 503)."""
 
 
 class PricingNotFound(LedgerError, LookupError):

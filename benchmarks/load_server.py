@@ -1,0 +1,206 @@
+"""Load on a real `celprice` HTTP server: requests per second and p50/p99
+latency of `POST /usage/cel/evaluate` and `GET /usage/breakdown`, against a
+trivial Starlette JSON endpoint served by the same process, in the same run.
+
+    python benchmarks/load_server.py                        # 16 connections, 5 s per endpoint
+    python benchmarks/load_server.py --connections 1,16 --seconds 3
+    python benchmarks/load_server.py --db postgresql://...  # the ledger on PostgreSQL
+
+The server is uvicorn (one worker unless --workers, the rate limit off) on 127.0.0.1 in a
+subprocess; the clients are one asyncio process of keep-alive HTTP/1.1
+connections written by hand, so the client costs little next to the server.
+Both share this machine's cores: the numbers are of this machine, at this
+moment. Each endpoint runs for at most --seconds and --max-requests.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from celprice.usage import Ledger  # noqa: E402
+from celprice.usage.keys import KeyStore  # noqa: E402
+
+# The store's usage-page example (D3), a typical preview.
+EVALUATE = {
+    "pricing": {
+        "prices": {"per_image": 200000},
+        "inference_expression": "image_count(output_meta.outputs) * prices.per_image",
+    },
+    "output_meta": {"inputs": [], "outputs": [{"type": "image", "count": 2}]},
+    "usage_seconds": 45,
+}
+TASKS = 2000  # in the ledger the breakdown reads: a team's month
+SERVER_ENV = "CELPRICE_LOAD_DB"
+
+
+def app() -> Any:
+    """The server's app (uvicorn factory): celprice's, plus the trivial endpoint to compare with."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from celprice.server import create_app
+    from celprice.server.limits import ServerLimits
+
+    async def trivial(request: Any) -> JSONResponse:
+        return JSONResponse({"data": {"ok": True}, "messages": []})
+
+    served = create_app(os.environ[SERVER_ENV], limits=ServerLimits(rate_limit=None))
+    served.router.routes.append(Route("/trivial", trivial, methods=["GET"]))
+    return served
+
+
+def _fees(total: int) -> dict[str, Any]:
+    values = {"resource_fee": total, "inference_fee": 0, "royalty_fee": 0, "partner_fee": 0, "total": total}
+    return {**{name: {"value": value} for name, value in values.items()}, "description": {"value": ""}}
+
+
+def prepare(db: str) -> str:
+    """A ledger with TASKS tasks of team `t` over the last 30 days, and a key."""
+    now = datetime.now(timezone.utc)
+    with Ledger(db) as ledger:
+        for n in range(TASKS):
+            at = now - timedelta(minutes=21 * n + 1)
+            app_endpoint = f"acme/app-{n % 12}"
+            ledger.record_task("t", f"load-{n}", app_endpoint, at, _fees(1000 + n),
+                               [{"tier": "cloud", "type": "gpu", "model": "A100", "seconds": 3}])
+        return KeyStore(ledger).create("t", "load", ["billing:read"])[1]
+
+
+def _request(method: str, path: str, key: str, body: bytes = b"") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+async def _connection(port: int, request: bytes, stop_at: float, budget: list[int], latencies: list[float], statuses: dict[int, int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < stop_at and budget[0] > 0:
+            budget[0] -= 1
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            status = int(head.split(b" ", 2)[1])
+            statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def _run(port: int, request: bytes, connections: int, seconds: float, max_requests: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    budget = [max_requests]
+    started = time.perf_counter()
+    await asyncio.gather(*(
+        _connection(port, request, started + seconds, budget, latencies, statuses) for _ in range(connections)
+    ))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(0.50),
+        "p99_ms": percentile(0.99),
+        "statuses": statuses,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_up(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start within 60 s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", help="ledger URL (default: a SQLite file in a temporary directory)")
+    parser.add_argument("--connections", default="16", help="comma-separated connection counts (default: 16)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="at most this long per endpoint and count (default: 5)")
+    parser.add_argument("--max-requests", type=int, default=50_000, help="at most this many requests per run (default: 50000)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: 1)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or f"sqlite:///{Path(tmp) / 'load.db'}"
+        key = prepare(db)
+        port = _free_port()
+        env = {**os.environ, SERVER_ENV: db, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "benchmarks")])}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "load_server:app", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(args.workers)],
+            env=env, cwd=str(ROOT / "benchmarks"),
+        )
+        try:
+            _wait_up(port, server)
+            endpoints = {
+                "GET /trivial": _request("GET", "/trivial", key),
+                "POST /usage/cel/evaluate": _request("POST", "/usage/cel/evaluate", key, json.dumps(EVALUATE).encode()),
+                "GET /usage/breakdown?range=30d": _request("GET", "/usage/breakdown?range=30d", key),
+            }
+            results: dict[str, Any] = {}
+            for connections in (int(c) for c in args.connections.split(",")):
+                for name, request in endpoints.items():
+                    asyncio.run(_run(port, request, connections, 0.5, 500))  # warm up: caches, connections
+                    results[f"{name} @{connections}"] = result = asyncio.run(
+                        _run(port, request, connections, args.seconds, args.max_requests)
+                    )
+                    bad = {s: n for s, n in result["statuses"].items() if s != 200}
+                    if bad:
+                        raise SystemExit(f"{name}: answers other than 200: {bad}")
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+    print(f"{'endpoint':34} {'conns':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x trivial':>9}")
+    for label, result in results.items():
+        name, connections = label.rsplit(" @", 1)
+        base = results[f"GET /trivial @{connections}"]["rps"]
+        print(f"{name:34} {connections:>5} {result['requests']:>9} {result['rps']:>8.0f} "
+              f"{result['p50_ms']:>7.2f} {result['p99_ms']:>7.2f} {result['rps'] / base:>9.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

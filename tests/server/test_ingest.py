@@ -1,0 +1,132 @@
+"""The platform's ingestion routes on both backends: a completed task is
+recorded once per task id, a refund once per refund id, behind billing:write."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from celprice.server.openapi import openapi_document
+from celprice.usage import Ledger
+from celprice.usage.keys import KeyStore
+
+from .conftest import NOW, Client, bearer
+from .openapi_check import assert_documented
+from .test_app import fees
+
+DOC = openapi_document()
+TASKS = "/usage/tasks"
+REFUNDS = "/usage/tasks/{taskID}/refunds"
+GPU = [{"tier": "cloud", "type": "gpu", "model": "A100", "seconds": 30}]
+
+
+def task(task_id: str = "task-1", **extra: Any) -> dict[str, Any]:
+    return {
+        "task_id": task_id,
+        "app_endpoint": "acme/flux",
+        "completed_at": "2026-06-04T11:00:00Z",
+        "fees": fees(50000, 20000),
+        "usage_events": GPU,
+        **extra,
+    }
+
+
+@pytest.fixture
+def writer(keys: KeyStore) -> dict[str, str]:
+    return bearer(keys.create("team-a", "platform", ["billing:write"])[1])
+
+
+def test_a_task_is_recorded_once_201_then_200(client: Client, writer: dict[str, str], ledger: Ledger) -> None:
+    first = client.post(TASKS, json=task(), headers=writer)
+    assert_documented(DOC, TASKS, first)
+    assert first.status_code == 201
+    assert first.json() == {"data": ledger.task_cost("team-a", "task-1"), "messages": []}
+    assert first.json()["data"]["total"] == 50000
+    # A retry (say after a 503 whose commit had landed) changes nothing: the first record stands.
+    again = client.post(TASKS, json=task(fees=fees(1)), headers=writer)
+    assert_documented(DOC, TASKS, again)
+    assert again.status_code == 200 and again.json()["data"]["total"] == 50000
+    assert ledger.summary("team-a")["total_usage"] == 30
+    assert ledger.breakdown("team-a", "1d", NOW)["total_cost"] == 50000
+
+
+def test_recording_needs_billing_write(client: Client, keys: KeyStore, ledger: Ledger) -> None:
+    _, reader = keys.create("team-a", "dashboard", ["billing:read"])
+    response = client.post(TASKS, json=task(), headers=bearer(reader))
+    assert_documented(DOC, TASKS, response)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "this API key lacks the scope billing:write"
+    _, billing = keys.create("team-a", "all-billing", ["billing"])
+    assert client.post(TASKS, json=task(), headers=bearer(billing)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ({"app_endpoint": "acme/flux", "fees": fees(1)}, "task_id: required, a non-empty string; got null"),
+        (task(completed_at="yesterday"), 'completed_at: not an RFC 3339 date-time: "yesterday"'),
+        (task(completed_at="2026-06-04T11:00:00"), 'completed_at: needs a timezone (2026-06-04T11:00:00Z); got "2026-06-04T11:00:00"'),
+        (task(fees={**fees(10), "total": {"value": -1}}), "fees.total.value must be between 0 and 9223372036854775807 microcents, got -1"),
+        (task(fees={**fees(10), "inference_fee": {"value": 0, "error": "boom"}}), "fees.inference_fee failed and cannot be charged: boom"),
+        (task(discount=60000), "discount must be between 0 and the task's total (50000 microcents), got 60000"),
+        (task(usage_events=[{"tier": "cloud", "type": "gpu", "secs": 1}]), "usage_events[0] has unknown key 'secs' (an event has tier, type, model, seconds)"),
+    ],
+)
+def test_a_task_the_ledger_refuses_is_invalid_request_and_nothing_is_written(
+    client: Client, writer: dict[str, str], ledger: Ledger, body: dict[str, Any], detail: str
+) -> None:
+    response = client.post(TASKS, json=body, headers=writer)
+    assert_documented(DOC, TASKS, response)
+    assert (response.status_code, response.json()["detail"]) == (400, detail)
+    assert ledger.summary("team-a")["total_usage"] == 0
+    assert ledger.breakdown("team-a", "30d", NOW)["total_cost"] == 0
+
+
+def test_an_unknown_field_is_recorded_anyway_with_a_warning(client: Client, writer: dict[str, str]) -> None:
+    response = client.post(TASKS, json=task(dicount=5), headers=writer)
+    assert response.status_code == 201
+    assert response.json()["messages"] == [
+        {"level": "warning", "code": "unknown_field", "message": "unknown field 'dicount'; did you mean 'discount'?",
+         "meta": {"suggestion": "discount", "path": "dicount"}}
+    ]
+
+
+def test_a_refund_applies_once_per_refund_id(client: Client, writer: dict[str, str], ledger: Ledger) -> None:
+    client.post(TASKS, json=task(), headers=writer)
+    url = "/usage/tasks/task-1/refunds"
+    first = client.post(url, json={"refund_id": "r-1", "amount": 20000}, headers=writer)
+    assert_documented(DOC, REFUNDS, first)
+    assert first.status_code == 200
+    assert (first.json()["data"]["charged"], first.json()["data"]["refunded"]) == (50000, 20000)
+    again = client.post(url, json={"refund_id": "r-1", "amount": 20000}, headers=writer)
+    assert again.json()["data"]["refunded"] == 20000
+    rest = client.post(url, json={"refund_id": "r-2"}, headers=writer)
+    assert rest.json()["data"]["refunded"] == 50000
+    assert ledger.breakdown("team-a", "1d", NOW)["total_cost"] == 0
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ({"amount": 5}, "refund_id: required, a non-empty string; got null"),
+        ({"refund_id": "r-1", "amount": 60000}, "a refund of 60000 microcents exceeds what is left to refund of task 'task-1': 50000 of the 50000 it charged"),
+        ({"refund_id": "r-1", "amount": "5"}, 'amount must be an integer number of microcents, got "5"'),
+    ],
+)
+def test_a_refund_the_ledger_refuses_is_invalid_request(
+    client: Client, writer: dict[str, str], ledger: Ledger, body: dict[str, Any], detail: str
+) -> None:
+    client.post(TASKS, json=task(), headers=writer)
+    response = client.post("/usage/tasks/task-1/refunds", json=body, headers=writer)
+    assert_documented(DOC, REFUNDS, response)
+    assert (response.status_code, response.json()["detail"]) == (400, detail)
+    assert "refunded" not in ledger.task_cost("team-a", "task-1")
+
+
+def test_refunding_another_teams_or_a_missing_task_is_not_found(client: Client, writer: dict[str, str], ledger: Ledger) -> None:
+    ledger.record_task("team-b", "task-b", "other/app", NOW, fees(999))
+    for task_id in ("task-b", "task-z"):
+        response = client.post(f"/usage/tasks/{task_id}/refunds", json={"refund_id": "r"}, headers=writer)
+        assert_documented(DOC, REFUNDS, response)
+        assert (response.status_code, response.json()["detail"]) == (404, f"no cost recorded for task {task_id!r}")
+    assert "refunded" not in ledger.task_cost("team-b", "task-b")
