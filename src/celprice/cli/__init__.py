@@ -13,13 +13,13 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import CELCheckError, CELError, CELSyntaxError
-from . import cases, check, estimate, evaluate, explain, keys, orgs, preview, repl, serve, usage
+from . import backtest, cases, check, estimate, evaluate, explain, keys, orgs, preview, repl, serve, usage
 from .common import FAILED, INTERRUPTED, USAGE, UsageError, error
 from .terminal import EscapingStream
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (preview, estimate, evaluate, check, cases, explain, repl, orgs, serve, keys, usage)
+_COMMANDS = (preview, estimate, evaluate, check, cases, explain, repl, orgs, serve, keys, usage, backtest)
 
 
 def build_parser() -> argparse.ArgumentParser:

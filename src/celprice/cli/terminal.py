@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, TextIO
 
-__all__ = ["escape_controls", "EscapingStream"]
+__all__ = ["escape_controls", "EscapingStream", "unescaped"]
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional
 # overrides and isolates that reorder how a line displays ("Trojan Source").
@@ -40,3 +40,8 @@ class EscapingStream:
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer...
         return getattr(self._stream, name)
+
+
+def unescaped(stream: Any) -> Any:
+    """The stream under an EscapingStream: for a progress bar's own carriage returns."""
+    return stream._stream if isinstance(stream, EscapingStream) else stream

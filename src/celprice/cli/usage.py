@@ -7,9 +7,12 @@ import argparse
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .common import OK, UsageError, add_db_option, parse_json, read_text
+from .common import FAILED, OK, UsageError, add_db_option, parse_json, read_text
+
+if TYPE_CHECKING:
+    from ..usage.audit import TaskExplanation
 
 __all__ = ["add_parser", "run"]
 
@@ -48,6 +51,14 @@ def add_parser(subparsers: Any) -> None:
     c = action("task-cost", "what one task cost (GET /usage/tasks/{taskID}/cost)",
                "What the task charged: total, discount, charged, refunded, and its fee components.")
     c.add_argument("task", metavar="TASK", help="the task id")
+    x = action("explain", "re-evaluate a recorded task with the pricing that priced it (Ledger.explain)",
+               "Re-evaluate TASK with its recorded pricing and inputs: each fee component as recorded and as "
+               "evaluated now, with the value of every sub-expression, and whether the recorded charge is "
+               "reproduced exactly. Exit 0 when it is, 1 when it is not (the notes say why) or the task was "
+               "recorded without its inputs.")
+    x.add_argument("task", metavar="TASK", help="the task id")
+    x.add_argument("--width", type=int, default=100, metavar="N",
+                   help="with --pretty, shorten values longer than N characters (0: never; default 100)")
     r = action("record", "record tasks from a JSON Lines file, in one transaction",
                "Record the tasks of FILE (JSON Lines, one object of record_task's arguments per line; "
                "completed_at as RFC 3339 text with a zone; '-' for stdin) through record_tasks: all of them "
@@ -77,6 +88,11 @@ def run(args: argparse.Namespace) -> int:
             answer = ledger.breakdown(args.team, args.range, now=now, team_id=args.member)
         elif args.action == "summary":
             answer = ledger.summary(args.team)
+        elif args.action == "explain":
+            explained = ledger.explain(args.team, args.task)
+            print(_pretty_explanation(explained, max(args.width, 0)) if args.pretty
+                  else json.dumps(explained.to_json(), indent=2, ensure_ascii=False))
+            return OK if explained.reproduced else FAILED
         else:
             answer = ledger.task_cost(args.team, args.task)
     print(_PRETTY[args.action](answer) if args.pretty else json.dumps(answer, indent=2, ensure_ascii=False))
@@ -145,6 +161,27 @@ def _pretty_cost(answer: dict[str, Any]) -> str:
     return "\n".join(_table(("", "microcents"), [
         (key, value) for key, value in answer.items() if key not in ("task_id", "app_endpoint")
     ], {1}) + [f"task {answer['task_id']} of {answer['app_endpoint']}"])
+
+
+def _pretty_explanation(explained: TaskExplanation, width: int) -> str:
+    from .explain import format_tree
+
+    priced_by = (f"version {explained.pricing_version} of the app's published pricing"
+                 if explained.pricing_version is not None else "the AppPricing recorded with the task (not published)")
+    lines = [
+        f"task {explained.task_id} of {explained.app_endpoint} (team {explained.team_id}), "
+        f"completed {explained.completed_at}",
+        f"priced by {priced_by}; recorded by celprice {explained.recorded_by}, evaluated by {explained.evaluated_by}",
+        "reproduced: " + ("yes, every component evaluates to what was recorded" if explained.reproduced else "NO"),
+        *(f"note: {note}" for note in explained.notes),
+    ]
+    for part in explained.components:
+        now = part.evaluated
+        shown = f"fails: {now['error']}" if "error" in now else f"{now['value']:,}"
+        mark = "" if part.reproduced else "   <-- differs"
+        lines += ["", f"{part.component}: recorded {part.recorded:,}, evaluates to {shown}{mark}"]
+        lines.append(format_tree(part.tree, width) if part.tree is not None else f"{part.source} (does not compile)")
+    return "\n".join(lines)
 
 
 _PRETTY = {"breakdown": _pretty_breakdown, "summary": _pretty_summary, "task-cost": _pretty_cost}

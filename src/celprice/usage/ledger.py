@@ -4,6 +4,7 @@ API serves over them (`/usage/breakdown`, `/usage/summary`,
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -15,7 +16,8 @@ from ..pricing.request import describe
 from ..values import INT64_MAX
 from ..pricing.estimate import estimate_pricing
 from ..pricing.request import RequestError
-from . import published, sql
+from .. import __version__
+from . import audit, published, sql
 from .backends import CLOSED, Backend, open_backend
 from .errors import Forbidden, LedgerError, PricingNotFound, TaskNotFound
 from .migrations import upgrade
@@ -74,6 +76,9 @@ class Ledger:
         usage_events: Iterable[Mapping[str, Any]] = (),
         discount: int = 0,
         pricing_version: int | None = None,
+        *,
+        pricing: Mapping[str, Any] | None = None,
+        pricing_inputs: Mapping[str, Any] | None = None,
     ) -> bool:
         """Record a completed task's charge and resource usage.
 
@@ -85,9 +90,17 @@ class Ledger:
         exist for that app. Recording a task again is a no-op (the first
         record stands): returns True when this call recorded it, False when it
         was already there. Raises LedgerError, writing nothing.
+
+        Audit (docs/usage.md, Audit): `pricing_inputs`, the task fields the
+        pricing read (`output_meta`, `resources`, `usage_seconds`,
+        `elapsed_ms`, `task_inputs`, `task_function`, as /usage/cel/evaluate
+        takes them), are kept with the record, with what priced them:
+        `pricing_version`, or `pricing` (the AppPricing itself) for a pricing
+        that was not published. `explain` and `celprice backtest` re-evaluate them.
         """
         version = None if pricing_version is None else _version(pricing_version, "pricing_version")
         task, events = _task(team_id, task_id, app_endpoint, completed_at, fees, usage_events, discount)
+        kept = audit.audit_of(version, pricing, pricing_inputs)
         team, task_key, app, at = task[0], task[1], task[2], task[3]
         net = task[9] - task[10]
         with self._db.transaction(write=True) as tx:
@@ -96,6 +109,8 @@ class Ledger:
                 raise PricingNotFound(app, version, int(latest[0][0]) if latest else None)
             if tx.change(sql.INSERT_TASK, (*task, version)) != 1:
                 return False
+            if kept is not None:
+                self._keep_audit(tx, task, kept)
             tx.change_many(sql.INSERT_EVENT, [(team, task_key, seq, *event) for seq, event in enumerate(events)])
             tx.change(sql.ADD_ROLLUP, [value for step in sql.STEPS for value in (team, step, at - at % step, app, 1, net)])
             usage = _usage_rollups(team, events)
@@ -103,6 +118,47 @@ class Ledger:
                 rows = usage[first:first + _ROWS_PER_STATEMENT]
                 tx.change(sql.add_usage_rollups(len(rows)), [value for row in rows for value in row])
         return True
+
+    def _keep_audit(self, tx: Any, task: tuple[Any, ...], kept: audit.Audit) -> None:
+        if kept.digest is not None:  # the same pricing again changes nothing
+            tx.change(audit.INSERT_PRICING, (kept.digest, kept.pricing))
+        tx.change(audit.INSERT_AUDIT, (task[0], task[1], task[2], task[3], kept.digest, kept.inputs, __version__))
+
+    def explain(self, team_id: str, task_id: str) -> audit.TaskExplanation:
+        """Re-evaluate a recorded task with the pricing that priced it: every
+        fee component as recorded and as evaluated now, with its explanation
+        tree (the one `celprice explain` prints), and whether the recorded
+        charge is reproduced exactly (`reproduced`; `notes` say why not, or
+        why it might not be). TaskNotFound for a task the team does not have;
+        NotAuditable for one recorded without its pricing inputs."""
+        team = _identifier(team_id, "team_id")
+        task = _identifier(task_id, "task_id")
+        with self._db.transaction(write=False) as tx:
+            rows = tx.rows(audit.TASK_AUDIT, (team, task))
+            if not rows:
+                raise TaskNotFound(team, task)
+            app, at, *recorded, version, digest, inputs, recorded_by = rows[0]
+            if inputs is None:
+                raise audit.NotAuditable(
+                    f"task {task!r} of team {team!r} was recorded without its pricing inputs (by record_task "
+                    "without pricing_inputs, or before schema version 6): it cannot be re-evaluated"
+                )
+            if digest is not None:
+                pricing = published.from_json(tx.rows(audit.AUDIT_PRICING, (digest,))[0][0])
+            else:
+                pricing = published.from_json(tx.rows(sql.PRICING_VERSION, (app, int(version)))[0][1])
+        return audit.explain_task(
+            team, task, app, iso_z(int(at)), [int(value) for value in recorded],
+            None if version is None else int(version), pricing, json.loads(inputs), recorded_by,
+        )
+
+    def replay_tasks(self, app_endpoint: str, start: int, end: int) -> list[tuple[Any, ...]]:
+        """The app's tasks recorded with their pricing inputs and completed in
+        [start, end) (microseconds since the epoch), of every team, oldest first:
+        (team_id, task_id, completed_at, the five components, inputs JSON)."""
+        app = published.app_endpoint(app_endpoint)
+        with self._db.transaction(write=False) as tx:
+            return tx.rows(audit.REPLAY_TASKS, (app, start, end))
 
     def record_tasks(self, tasks: Iterable[Mapping[str, Any]]) -> int:
         """Record many tasks, each a mapping of `record_task`'s keyword

@@ -16,6 +16,7 @@ from __future__ import annotations
 from . import sql
 from .backends import Backend
 from .errors import LedgerError
+from .audit import SCHEMA as AUDIT_SCHEMA
 from .keys import SCHEMA as KEYS_SCHEMA
 
 __all__ = ["STEPS", "LATEST", "VERSION_TABLE", "upgrade"]
@@ -131,6 +132,8 @@ STEPS: tuple[tuple[str, ...], ...] = (
         # NULL for the tasks recorded without a version (all of them before).
         "ALTER TABLE celprice_tasks ADD COLUMN pricing_version INTEGER",
     ),
+    # Version 6: what priced each task, for audit and replay (audit.py).
+    AUDIT_SCHEMA,
 )
 
 LATEST = len(STEPS)
