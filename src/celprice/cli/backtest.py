@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from typing import Any
 
+from ..pricing.money import format_dollars
 from .chart import revenue_chart
 from .common import OK, UsageError, add_db_option, read_document
 from .terminal import unescaped
@@ -123,7 +124,7 @@ class _Bar:
 
 
 def _dollars(microcents: int) -> str:
-    return f"${microcents / 100_000_000:,.2f}"
+    return "$" + format_dollars(microcents)  # exact: a change of a fraction of a cent shows
 
 
 def summary(report: dict[str, Any]) -> str:
