@@ -56,11 +56,11 @@ class InvalidPricing(LedgerError):
     """A pricing that `check_pricing` refuses (or whose description cannot render)
     cannot be published; `problems` holds every one of them (an API answers 400)."""
 
-    def __init__(self, app_endpoint: str, problems: list[Any]) -> None:
+    def __init__(self, app_endpoint: str, problems: list[Any], refused: str = "the pricing of {app!r} cannot be published") -> None:
         count = len(problems)
         listed = "; ".join(problem.headline() for problem in problems)
         super().__init__(
-            f"the pricing of {app_endpoint!r} cannot be published: {count} problem{'s' if count != 1 else ''}: {listed}"
+            f"{refused.format(app=app_endpoint)}: {count} problem{'s' if count != 1 else ''}: {listed}"
         )
         self.app_endpoint = app_endpoint
         self.problems = list(problems)

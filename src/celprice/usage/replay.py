@@ -153,7 +153,7 @@ def backtest(
     """
     problems = check_pricing(draft)
     if problems:
-        raise InvalidPricing(app_endpoint, problems)
+        raise InvalidPricing(app_endpoint, problems, "the draft pricing of {app!r} cannot be replayed")
     draft_json = json.dumps(draft, sort_keys=True, separators=(",", ":"))
     length = parse_range(range)
     end = to_micros(now if now is not None else datetime.now(timezone.utc), "now")
