@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ..pricing.money import format_dollars
+
 __all__ = ["revenue_chart"]
 
 _WIDTH, _HEIGHT = 900, 360
@@ -74,8 +76,8 @@ def revenue_chart(report: dict[str, Any]) -> str:
     parts.append("</svg>")
     components = report["components"]
     rows = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(_dollars(c['recorded']))}</td><td>{escape(_dollars(c['draft']))}</td>"
-        f"<td>{escape(_dollars(c['change']))}</td></tr>"
+        f"<tr><td>{escape(name)}</td><td>${format_dollars(c['recorded'])}</td><td>${format_dollars(c['draft'])}</td>"
+        f"<td>${format_dollars(c['change'])}</td></tr>"
         for name, c in components.items()
     )
     title = f"Backtest of {report['app_endpoint']}: {report['period_start']} to {report['period_end']}"
