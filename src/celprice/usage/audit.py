@@ -147,10 +147,14 @@ def _pricing(value: Any) -> str:
     return _json(value, "pricing", MAX_PRICING_BYTES, sort_keys=True)
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
+
+
 def _json(value: Any, what: str, limit: int, sort_keys: bool) -> str:
     _check_json(value, what)
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
+        text = (_SORTED if sort_keys else _COMPACT).encode(value)
     except RecursionError:
         raise LedgerError(f"{what} nests too deeply to keep") from None
     size = len(text) if text.isascii() else len(text.encode())
@@ -163,12 +167,39 @@ def _json(value: Any, what: str, limit: int, sort_keys: bool) -> str:
     return text
 
 
-_SCALARS = (str, int, bool, type(None))
+_SCALARS = frozenset({str, int, bool, type(None)})
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def _check_json(value: Any, what: str) -> None:
     """JSON values only, so that what is kept reads back as it was given: no
-    NaN, no non-string keys (json.dumps would turn 1 into "1"), no bytes."""
+    NaN, no non-string keys (json.dumps would turn 1 into "1"), no bytes.
+    Paths are built only to name a problem: this runs on every record."""
+    stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind in _SCALARS:
+            continue
+        if kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    _explain_json(value, what)
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is float:
+            if item != item or item in _INFINITIES:
+                _explain_json(value, what)
+        elif isinstance(item, Mapping) and all(type(key) is str for key in item):
+            extend(item.values())
+        else:
+            _explain_json(value, what)
+
+
+def _explain_json(value: Any, what: str) -> None:
+    """The LedgerError naming the first value _check_json refused, with its path."""
     stack: list[tuple[Any, str]] = [(value, what)]
     while stack:
         item, path = stack.pop()
@@ -176,7 +207,7 @@ def _check_json(value: Any, what: str) -> None:
         if kind in _SCALARS:
             continue
         if kind is float:
-            if item != item or item in (float("inf"), float("-inf")):
+            if item != item or item in _INFINITIES:
                 raise LedgerError(f"{path} must be a finite number to be kept, got {item}")
         elif isinstance(item, Mapping):
             for key, child in item.items():
@@ -187,6 +218,7 @@ def _check_json(value: Any, what: str) -> None:
             stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
         else:
             raise LedgerError(f"{path} is {describe(item)}, which JSON cannot keep")
+    raise AssertionError("_check_json refused a value _explain_json accepts")  # pragma: no cover
 
 
 def reprice(engine: PricingEngine, inputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
