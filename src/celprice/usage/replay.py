@@ -164,6 +164,8 @@ def backtest(
         workers = _cores()
     if chunk_size is None:
         chunk_size = max(_MIN_CHUNK, -(-total // (max(workers, 1) * _CHUNKS_PER_WORKER)))
+    elif type(chunk_size) is not int or chunk_size < 1:
+        raise LedgerError(f"chunk_size must be a positive integer, got {describe(chunk_size)}")
     chunks = _chunks(rows, chunk_size)
     sizes = [len(chunk) for chunk in chunks]
     parts: list[dict[str, Any] | None] = [None] * len(chunks)
