@@ -194,6 +194,10 @@ def _expand_member_macro(target: ast.Node, name: str, args: tuple[ast.Node, ...]
     if name in ("optMap", "optFlatMap") and n == 2:
         kind = "opt_map" if name == "optMap" else "opt_flat_map"
         return ast.Comprehension(kind, target, _var_name(args[0], name), None, None, args[1], pos)
+    if name == "sortBy" and n == 2:
+        # The lists extension's macro; the checker and compiler refuse it where
+        # that library is off, as an undeclared method.
+        return ast.Comprehension("sort_by", target, _var_name(args[0], name), None, None, args[1], pos)
     if n == 2 and name in _ONE_VAR:
         return ast.Comprehension(_ONE_VAR[name], target, _var_name(args[0], name), None, None, args[1], pos)
     if n == 3 and name == "map":

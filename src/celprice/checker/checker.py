@@ -90,20 +90,23 @@ def _parse_overload(params: Sequence[str] | str, result: str) -> _Overload:
     return _Overload(ptypes, parse_type(result, names), names)
 
 
-def _standard() -> tuple[dict[str, _Function], dict[str, _Function]]:
-    """The standard library's overloads, read once from its registry."""
-    global _STANDARD
-    if _STANDARD is None:
+def _standard(registry: Any = STANDARD) -> tuple[dict[str, _Function], dict[str, _Function]]:
+    """A library registry's overloads (the standard one, or it with an
+    environment's extensions), read once per registry."""
+    tables = _LIBRARIES.get(id(registry))
+    if tables is None or tables[0] is not registry:
         functions: dict[str, _Function] = {}
         methods: dict[str, _Function] = {}
-        for entry, ov in STANDARD.signatures():
+        for entry, ov in registry.signatures():
             table = methods if entry.member else functions
             table.setdefault(entry.name, _Function(entry.name)).add(_parse_overload(list(ov.params), ov.result))
-        _STANDARD = functions, methods
-    return _STANDARD
+        tables = (registry, functions, methods)
+        _LIBRARIES[id(registry)] = tables
+    return tables[1], tables[2]
 
 
-_STANDARD: tuple[dict[str, _Function], dict[str, _Function]] | None = None
+# Library registries are few and live as long as the process (stdlib caches them).
+_LIBRARIES: dict[int, tuple[Any, dict[str, _Function], dict[str, _Function]]] = {}
 VARIADIC_NUMERIC = frozenset(e.name for e in STANDARD.entries() if e.function.variadic_numeric)
 
 
@@ -130,7 +133,7 @@ class Declarations:
         self.variables: dict[str, Type] = {
             name: parse_type(text, named=records) for name, text in env.variables.items()
         }
-        std_functions, std_methods = _standard()
+        std_functions, std_methods = _standard(getattr(env, "library", STANDARD))
         custom = [*env.custom, *functions]
         if custom:
             self.functions = _copy_table(std_functions)
@@ -144,9 +147,12 @@ class Declarations:
         else:
             self.functions, self.methods = std_functions, std_methods
         self.prefixes = names.prefixes(env.container)
+        self.extensions: frozenset[str] = frozenset(getattr(env, "extensions", ()))
 
     def has_function(self, name: str) -> bool:
         return name in self.functions
+
+
 
 
 def declarations(env: Any) -> Declarations:
@@ -589,6 +595,8 @@ class _Checker:
             if type(b) is Var or b == DYN:
                 return ("optional_type", DYN)
             return self.error(f"optFlatMap() expression must yield an optional value, got '{self.fmt(b)}'", node.pos)
+        if kind == "sort_by":
+            return self.sort_by(node, w, dynamic, scope)
         index_t: Type
         if type(w) is tuple and w[0] == "list":
             index_t, elem_t = "int", w[1]
@@ -631,6 +639,29 @@ class _Checker:
         if type(b) is Var or b == DYN:
             return ("map", DYN, DYN)
         return self.error(f"transformMapEntry() expression must yield a map, got '{self.fmt(b)}'", node.pos)
+
+
+    def sort_by(self, node: ast.Comprehension, w: Type, dynamic: bool, scope: dict) -> Type:
+        """The lists extension's `list(T).sortBy(e, key) -> list(T)`, key of a sortable type."""
+        if "lists" not in self.decls.extensions:
+            self.visit(node.body, {**scope, node.var: DYN})
+            return self.error(names.undeclared("sortBy", "", "method"), node.pos)
+        if type(w) is tuple and w[0] == "list":
+            elem: Type = w[1]
+        elif dynamic:
+            elem = ERROR if w == ERROR else DYN
+        else:
+            elem = self.error(f"found no matching overload for 'sortBy' applied to '({self.fmt(w)})'", node.pos)
+        key = self.visit(node.body, {**scope, node.var: elem})
+        if _is_error(key) or _is_error(elem):
+            return ERROR
+        k = walk(key, self.subs)
+        if not (type(k) is Var or k == DYN or k in _SORTABLE):
+            return self.error(f"sortBy() key must be one of {', '.join(_SORTABLE)}, got '{self.fmt(k)}'", node.pos)
+        return ("list", elem) if not dynamic else ("list", DYN)
+
+
+_SORTABLE = ("int", "uint", "double", "bool", "duration", "timestamp", "string", "bytes")
 
 
 _DISPATCH: dict[type, Any] = {
