@@ -23,6 +23,7 @@ from ..errors import CELCheckError, CELSyntaxError
 from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
 from ..values import TYPES, type_name
 from ..stdlib import STANDARD
+from ..stdlib.format import clause_count
 from ..celtypes import (
     DYN,
     ERROR,
@@ -34,6 +35,7 @@ from ..celtypes import (
     more_general,
     parse_type,
     parse_types,
+    rebind,
     is_record,
     record_field,
     record_type,
@@ -391,6 +393,19 @@ class _Checker:
             )
         if _is_error(then) or _is_error(other):
             return ERROR
+        # `_?_:_` is (bool, A, A) -> A: branches that share no type are an
+        # error, as in the references (a list literal's elements join to dyn).
+        mark = len(self.trail)
+        if not assignable(then, other, self.subs, self.trail):
+            undo(self.subs, self.trail, mark)
+            if not assignable(other, then, self.subs, self.trail):
+                undo(self.subs, self.trail, mark)
+                return self.error(
+                    f"found no matching overload for '_?_:_' applied to "
+                    f"'({self.fmt(cond)}, {self.fmt(then)}, {self.fmt(other)})'",
+                    node.pos,
+                )
+        undo(self.subs, self.trail, mark)
         return self.join(then, other)
 
     # --- calls -----------------------------------------------------------------------------
@@ -399,7 +414,25 @@ class _Checker:
         decls = self.decls
         name, member, args = names.resolve_call(node, scope, decls.variables, decls.prefixes, decls.has_function)
         self.refs[id(node)] = ("function", name, member)
+        if member and name == "format":
+            self.format_arguments(args, node)
         return self.call(name, args, node, scope, member)
+
+    def format_arguments(self, args: Sequence[ast.Node], node: ast.Call) -> None:
+        """`'%s'.format(['a', 'b'])`: a constant format string given a list
+        literal of more arguments than it has clauses, reported as cel-go's
+        format validator does (too few fail when evaluated, with their index)."""
+        if len(args) != 2 or type(args[0]) is not ast.Literal or type(args[1]) is not ast.ListLit:
+            return
+        fmt, items = args[0].value, args[1]
+        if type(fmt) is not str or items.optional:
+            return
+        wanted = clause_count(fmt)
+        if wanted is not None and len(items.elements) > wanted:
+            self.error(
+                f"too many arguments supplied to string.format (expected {wanted}, got {len(items.elements)})",
+                node.pos,
+            )
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
         decls = self.decls
@@ -456,7 +489,7 @@ class _Checker:
                 if not assignable(p, a, subs, trail):
                     break
             else:
-                bound = [(v, subs[v]) for v in trail[mark:]]
+                bound = [(v, subs[v]) for v in (getattr(e, "var", e) for e in trail[mark:])]
                 matches.append((resolve(result, subs), bound))
             undo(subs, trail, mark)
         if not matches:
@@ -472,8 +505,7 @@ class _Checker:
         if len(matches) == 1:
             result, bound = matches[0]
             for v, t in bound:
-                subs[v] = t
-                trail.append(v)
+                rebind(subs, trail, v, t)
             return result
         first = matches[0][0]
         if all(m[0] == first for m in matches):
@@ -504,6 +536,9 @@ class _Checker:
                 items = [w[1]]
         if not items:
             return self.error(f"function '{name}' takes 1 or more arguments, got 0", node.pos)
+        if len(node.args) == 1 and type(node.args[0]) is ast.ListLit and not node.args[0].elements:
+            # cel-go's macro refuses this when parsing; here it is a check error.
+            return self.error(f"{name}() invalid single argument value", node.args[0].pos)
         kinds = set()
         for t in items:
             w = walk(t, self.subs)

@@ -191,7 +191,7 @@ def _check_scan(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
         budget.charge(len(args[0]))
 
 
-_BUILD = dict(cost=Cost.BUILDS)
+_BUILD: dict[str, Any] = {"cost": Cost.BUILDS}
 
 DECLS: tuple[Function, ...] = (
     standard("lists.range", range_, "int -> list(int)", cost=Cost.BUILDS, precheck=_check_range),

@@ -200,7 +200,7 @@ constant_pattern_precheck = _precheck(0)
 # WALKS: the implementation is handed the budget, and charges and bounds what
 # it builds as it goes (the size of a replacement is not known before matching).
 RUNTIME_PATTERN_PRECHECK = _precheck(REGEX_COMPILE_COST)
-_REGEX = dict(cost=Cost.WALKS, precheck=RUNTIME_PATTERN_PRECHECK)
+_REGEX: dict[str, Any] = {"cost": Cost.WALKS, "precheck": RUNTIME_PATTERN_PRECHECK}
 
 DECLS: tuple[Function, ...] = (
     standard(

@@ -114,7 +114,7 @@ def _both_lists(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
             budget.charge(units)
 
 
-_SET = dict(cost=Cost.WALKS, precheck=_both_lists)
+_SET: dict[str, Any] = {"cost": Cost.WALKS, "precheck": _both_lists}
 
 DECLS: tuple[Function, ...] = (
     standard("sets.contains", contains, "list(T), list(T) -> bool", **_SET),
