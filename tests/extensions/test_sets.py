@@ -61,3 +61,12 @@ def test_deep_comparisons_are_charged() -> None:
     rows = [[i, i] for i in range(3_000)]
     with pytest.raises(celprice.CELLimitError, match="max_cost"):
         run("sets.intersects(a, b)", env, {"a": rows, "b": [[-1, -1] for _ in range(10)]})
+
+
+def test_timestamps_and_optionals_are_compared_within_budget() -> None:
+    env = celprice.Environment(extensions=["sets"], limits=celprice.Limits(max_cost=100_000))
+    stamps = [celprice.Timestamp(i) for i in range(20_000)]
+    assert run("sets.equivalent(a, b)", env, {"a": stamps, "b": stamps[::-1]}) is True
+    opts = [celprice.Optional.of(i) for i in range(2_000)]
+    with pytest.raises(celprice.CELLimitError, match="max_cost"):
+        run("sets.intersects(a, b)", env, {"a": opts, "b": [celprice.Optional.of(-i - 1) for i in range(2_000)]})

@@ -17,9 +17,9 @@ from typing import Any
 
 from ..limits import Limits
 from ..registry import Cost, Function, standard
-from ..values import UInt
+from ..values import Duration, Timestamp, Type, UInt
 from .base import no_overload
-from .operators import _Equality
+from .operators import _CHARGE_EVERY, _Equality
 
 __all__ = ["DECLS", "ValueIndex", "equality_key"]
 
@@ -47,6 +47,10 @@ def equality_key(value: Any) -> Any:
         return ("b", value)
     if value is None:
         return ("z",)
+    if t is Timestamp or t is Duration:
+        return (t.__name__, value.ns)
+    if t is Type:
+        return ("type", value.name)
     return _NO_KEY
 
 
@@ -73,7 +77,13 @@ class ValueIndex:
         key = equality_key(item)
         if key is not _NO_KEY:
             return key in self.keys
-        equal = self.walk.equal
+        walk = self.walk
+        # Each comparison is charged, even one that stops at the first step
+        # (optionals, a list against a map): the walk only counts what it enters.
+        walk.steps += len(self.others)
+        if walk.steps >= _CHARGE_EVERY:
+            walk._charge()
+        equal = walk.equal
         return any(equal(item, other) for other in self.others)
 
 
