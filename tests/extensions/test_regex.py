@@ -55,6 +55,12 @@ def test_documented_errors(ext: celprice.Environment, source: str, message: str)
         run(source, ext)
 
 
+def test_invalid_pattern_message_is_text(ext: celprice.Environment) -> None:
+    with pytest.raises(celprice.CELEvaluationError) as info:
+        run("regex.extract('a', '(')", ext)
+    assert info.value.message == "invalid regular expression '(': missing ): ("
+
+
 def test_checker_types(checked: celprice.Environment) -> None:
     assert celprice.compile("regex.replace(s, 'a', 'b')", checked).result_type == "string"
     assert celprice.compile("regex.replace(s, 'a', 'b', n)", checked).result_type == "string"

@@ -47,7 +47,10 @@ def _compile(pattern: str) -> Any:
     try:
         return re2.compile(pattern, _OPTIONS)
     except re2.error as exc:
-        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: {str(exc)[:120]}") from None
+        reason = exc.args[0] if exc.args else ""
+        if isinstance(reason, bytes):  # the wrapper reports RE2's message as bytes
+            reason = reason.decode("utf-8", "replace")
+        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: {str(reason)[:120]}") from None
     except UnicodeEncodeError:
         raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: not valid UTF-8") from None
 
