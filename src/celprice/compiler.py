@@ -11,12 +11,14 @@ the caller's names; that copy also carries the evaluation budget under
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import ast, names
 from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
-from .budget import CTX, Budget
+import dataclasses
+
+from .budget import CTX, Budget, shared
 from .checker import CheckResult
 from .comprehensions import compile_comprehension
 from .env import Environment
@@ -52,6 +54,12 @@ def _copy(e: CELEvaluationError) -> CELEvaluationError:
 def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
     if isinstance(e, RecursionError):
         err: CELEvaluationError = CELLimitError("expression nests too deeply to evaluate")
+    elif isinstance(e, OverflowError):
+        # Python's text ("int too large to convert to float", "(34, 'Numerical
+        # result out of range')") says nothing to a formula's author.
+        err = CELEvaluationError(f"{name}: value out of range")
+    elif isinstance(e, ValueError) and "integer string conversion" in str(e):
+        err = CELEvaluationError(f"{name}: integer has too many digits to convert")
     else:
         err = CELEvaluationError(f"{name}: {type(e).__name__}: {e}")
     err.offset = pos
@@ -61,11 +69,14 @@ def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
 class Compiled:
     """The result of compiling an AST: the root closure and what evaluation needs."""
 
-    __slots__ = ("root", "needs_scope")
+    __slots__ = ("root", "needs_scope", "charges")
 
-    def __init__(self, root: Code, needs_scope: bool) -> None:
+    def __init__(self, root: Code, needs_scope: bool, charges: bool = False) -> None:
         self.root = root
         self.needs_scope = needs_scope
+        # Some operation charges the budget: an evaluation without a scope
+        # then shares one budget between them (budget.shared).
+        self.charges = charges
 
 
 def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckResult | None = None) -> Compiled:
@@ -78,7 +89,7 @@ def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckRes
         raise CELCheckError(c.errors)
     if type(result) is _Const:
         return Compiled(_code(result), False)
-    return Compiled(_code(result), c.needs_scope)
+    return Compiled(_code(result), c.needs_scope, c.charges)
 
 
 class _Compiler:
@@ -89,6 +100,12 @@ class _Compiler:
         self.limits = env.limits
         self.static = env.declares_variables
         self.needs_scope = False
+        self.charges = False
+        # Constant folding runs operations at compile time: it has a budget of
+        # its own (no deadline: compiling is not an evaluation), and once that
+        # is spent the remaining constant calls are left to run time, where
+        # each evaluation is charged for them.
+        self.fold_budget = Budget(dataclasses.replace(env.limits, timeout=None))
         self.errors: list[CELSyntaxError] = []
         self.prefixes = names.prefixes(env.container)
 
@@ -106,12 +123,18 @@ class _Compiler:
         return _code(self.compile(node, scope))
 
     def fold(self, fn: Code, parts: list[Any]) -> Any:
-        """Evaluate now when every part is constant and evaluation succeeds."""
+        """Evaluate now when every part is constant and evaluation succeeds.
+
+        A list or map result is not folded: the value would be one mutable
+        object handed to every evaluation of the cached program."""
         if all(type(p) is _Const for p in parts):
             try:
-                return _Const(fn({}))
+                value = fn({CTX: self.fold_budget})
             except CELEvaluationError:
                 return fn
+            if isinstance(value, (list, dict)):
+                return fn
+            return _Const(value)
         return fn
 
     # --- leaves -------------------------------------------------------------------
@@ -508,6 +531,8 @@ class _Compiler:
         foldable = fn.pure and all(type(p) is _Const for p in parts) and (
             over is None or over.find([p.value for p in parts]) is None
         )
+        if fn.cost is not Cost.CONSTANT or fn.precheck is not None:
+            self.charges = True
         if len(codes) == 2 and not entry.member and specialisable(entry, over):
             right = parts[1]
             const = type(right) is _Const
@@ -602,20 +627,20 @@ class _Compiler:
         searches, without the general checked call's argument tuple."""
         a0 = codes[0]
         a1 = codes[1] if len(codes) == 2 else None
+        limits = self.limits
 
         def scan(a: Any) -> Any:
             x = a0(a)
             y = None if a1 is None else a1(a)
             try:
-                ctx = a.get(CTX)
-                if ctx is not None:
-                    t = type(x)
-                    if t is list or t is str or t is bytes or t is dict or t is tuple:
-                        ctx.left -= len(x)
-                        if ctx.left < ctx.mark:
-                            ctx.tick()
-                    else:
-                        receiver_scan((x,), ctx, None)
+                t = type(x)
+                if t is list or t is str or t is bytes or t is dict or t is tuple:
+                    ctx = a.get(CTX) or shared(limits)
+                    ctx.left -= len(x)
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
+                elif isinstance(x, (list, tuple, Mapping)):
+                    receiver_scan((x,), a.get(CTX) or shared(limits), limits)
                 return impl(x) if a1 is None else impl(x, y)
             except CELEvaluationError as e:
                 raise located(e, pos)
@@ -646,17 +671,17 @@ class _Compiler:
                     custom = find(args)
                     if custom is not None:
                         return custom(*args)
-                ctx = a.get(CTX)
+                ctx = a.get(CTX) or shared(limits)
                 if precheck is not None:
                     precheck(args, ctx, limits)
                 if walks:
-                    return impl(*args, budget=ctx if ctx is not None else Budget(limits))
+                    return impl(*args, budget=ctx)
                 v = impl(*args)
                 if builds:
                     n = check_size(v, limits)
                     # The precheck bounds what a builder makes from below and
                     # charged it; without one, what was built is charged.
-                    if precheck is None and ctx is not None and n:
+                    if precheck is None and n:
                         ctx.charge(n)
                 return v
             except CELEvaluationError as e:
@@ -676,9 +701,8 @@ class _Compiler:
                 n = check_size(v, limits)
             except CELEvaluationError as e:
                 raise located(e, pos)
-            # Constant folding runs without a budget; nothing to charge then.
-            ctx = a.get(CTX)
-            if ctx is not None and n:
+            if n:
+                ctx = a.get(CTX) or shared(limits)
                 ctx.left -= n
                 if ctx.left < ctx.mark:
                     ctx.tick()
@@ -859,11 +883,14 @@ def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -
                 hi += size
         else:
             hi = None
-    elif t is ast.Call and _call_name(node, builders | sized) in sized and not all(
-        type(k) is ast.Literal for k in node.children()
-    ):
-        # in, contains, math.greatest, ... charge the size of what they scan.
-        hi = None
+    elif t is ast.Call and _call_name(node, builders | sized) in sized:
+        # in, contains, math.greatest, duration(), ... charge the size of what
+        # they scan: known only when every argument's size is.
+        sizes = [k[2] for k in kids]
+        if hi is not None and all(s is not None for s in sizes):
+            hi += sum(sizes)  # type: ignore[arg-type]
+        else:
+            hi = None
     elif t is ast.Call and _call_name(node, builders | sized) == "matches" and hi is not None:
         pattern = node.args[-1] if node.args else None
         if not (type(pattern) is ast.Literal and type(pattern.value) is str):

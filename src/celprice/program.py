@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from . import budget as _budget
 from .budget import CTX, Budget
 from .compiler import compile_ast, estimate_cost
 from .env import Environment, default_environment
@@ -23,7 +24,7 @@ _EMPTY: Mapping[str, Any] = {}
 class Program:
     """A compiled CEL expression: immutable, and safe to share between threads."""
 
-    __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_limits")
+    __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_shares_budget", "_limits")
 
     def __init__(self, source: str, env: Environment) -> None:
         limits = env.limits
@@ -48,6 +49,7 @@ class Program:
             "checked": checked,
             "_root": compiled.root,
             "_needs_scope": compiled.needs_scope,
+            "_shares_budget": compiled.charges,
             "_limits": limits,
         }
         for name, value in fields.items():
@@ -68,6 +70,12 @@ class Program:
                 scope = dict(activation)
                 scope[CTX] = Budget(self._limits)
                 return self._root(scope)
+            if self._shares_budget:
+                prev = _budget.evaluating()
+                try:
+                    return self._root(activation)
+                finally:
+                    _budget.restore(prev)
             return self._root(activation)
         except CELEvaluationError as e:
             if e.source is None:

@@ -18,6 +18,7 @@ from .errors import CELLimitError
 
 __all__ = [
     "logical_size",
+    "scans",
     "receiver_scan",
     "matches",
     "membership",
@@ -49,6 +50,11 @@ def _list_limit(size: int, limits: Limits) -> None:
 
 def _len(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple, Mapping)) else 0
+
+
+def scans(args: tuple, budget: Any, limits: Limits) -> None:
+    """The default measure of a scan: every sized argument, read once."""
+    _charge(budget, sum(map(_len, args)))
 
 
 def receiver_scan(args: tuple, budget: Any, limits: Limits) -> None:
@@ -85,7 +91,8 @@ def join(args: tuple, budget: Any, limits: Limits) -> None:
     sep = args[1] if len(args) > 1 and type(args[1]) is str else ""
     size = sum(map(len, items)) + len(sep) * max(len(items) - 1, 0)
     _string_limit(size, limits)
-    _charge(budget, size)
+    # Each element is visited even when it is empty.
+    _charge(budget, size + len(items))
 
 
 def replace(args: tuple, budget: Any, limits: Limits) -> None:

@@ -431,11 +431,13 @@ DECLS = (
     # never run.
     standard("_&&_", _logic("_&&_"), "bool, bool -> bool", overridable=False),
     standard("_||_", _logic("_||_"), "bool, bool -> bool", overridable=False),
-    standard("_?_:_", _logic("_?_:_"), "bool, A, A -> A", overridable=False),
+    standard("_?_:_", _logic("_?_:_"), "bool, A, A -> A", overridable=False, cost=Cost.CONSTANT),
     standard("_==_", eq, *_EQUAL, cost=Cost.WALKS, specialised=True),
     standard("_!=_", ne, *_EQUAL, cost=Cost.WALKS, specialised=True),
-    *(standard(name, fn, *_ORDER, specialised=True) for name, fn in (("_<_", lt), ("_<=_", le), ("_>_", gt), ("_>=_", ge))),
-    standard("_[_]", index, "list(A), int -> A", "map(K, V), K -> V"),
+    # Ordering two strings or bytes is one C-level comparison; the specialised
+    # closure charges long computed strings.
+    *(standard(name, fn, *_ORDER, specialised=True, cost=Cost.CONSTANT) for name, fn in (("_<_", lt), ("_<=_", le), ("_>_", gt), ("_>=_", ge))),
+    standard("_[_]", index, "list(A), int -> A", "map(K, V), K -> V", cost=Cost.CONSTANT),
     standard(
         "@in", contains,
         "A, list(A) -> bool", "K, map(K, V) -> bool",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..values import Duration, Optional, Timestamp
-from ..registry import standard
+from ..registry import Cost, standard
 from .base import no_overload
 
 __all__ = ["DECLS", "is_zero_value"]
@@ -68,11 +68,11 @@ def _or_value(opt: Any, default: Any) -> Any:
 
 
 DECLS = (
-    standard("optional.of", _of, "A -> optional_type(A)"),
-    standard("optional.ofNonZeroValue", _of_non_zero, "A -> optional_type(A)"),
+    standard("optional.of", _of, "A -> optional_type(A)", cost=Cost.CONSTANT),
+    standard("optional.ofNonZeroValue", _of_non_zero, "A -> optional_type(A)", cost=Cost.CONSTANT),
     standard("optional.none", _none, " -> optional_type(A)"),
     standard("hasValue", _has_value, "optional_type(A) -> bool", member=True),
     standard("value", _value, "optional_type(A) -> A", member=True),
     standard("or", _or, "optional_type(A), optional_type(A) -> optional_type(A)", member=True),
-    standard("orValue", _or_value, "optional_type(A), A -> A", member=True),
+    standard("orValue", _or_value, "optional_type(A), A -> A", member=True, cost=Cost.CONSTANT),
 )
