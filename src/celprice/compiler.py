@@ -628,6 +628,7 @@ class _Compiler:
         a0 = codes[0]
         a1 = codes[1] if len(codes) == 2 else None
         limits = self.limits
+        self.charges = True
 
         def scan(a: Any) -> Any:
             x = a0(a)
@@ -660,8 +661,7 @@ class _Compiler:
         cost = entry.function.cost
         walks = cost is Cost.WALKS
         builds = cost is Cost.BUILDS
-        if builds:
-            self.needs_scope = True
+        self.charges = True
         find = over.find if over is not None else None
 
         def checked(a: Any) -> Any:
@@ -693,7 +693,7 @@ class _Compiler:
 
     def size_check(self) -> Callable[[Any, Any, int], None]:
         """A check of what an operation built: within the size limits, and charged to the budget."""
-        self.needs_scope = True
+        self.charges = True
         limits = self.limits
 
         def check(a: Any, v: Any, pos: int) -> None:
