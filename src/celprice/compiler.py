@@ -11,13 +11,12 @@ the caller's names; that copy also carries the evaluation budget under
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import ast, names
 from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
-import dataclasses
-
 from .budget import CTX, Budget, shared
 from .checker import CheckResult
 from .comprehensions import compile_comprehension

@@ -92,6 +92,29 @@ class Program:
                 ) from None
             raise CELEvaluationError(f"internal error: {type(e).__name__}: {e}") from None
 
+    def metered(self, activation: Mapping[str, Any] | None = None) -> tuple[Any, int]:
+        """(value, cost units charged): evaluate with one budget made for this
+        call, so what the evaluation was charged can be read afterwards
+        (benchmarks/calibrate_cost.py relates it to time). A limit or other
+        CEL error propagates as from `evaluate`, without the source attached."""
+        if activation is None:
+            activation = _EMPTY
+        budget = Budget(self._limits)
+        # The slot serves the operations of a program without a scope of its
+        # own; the scope, when there is one, carries the same budget.
+        prev = _budget.evaluating()
+        _budget.restore(budget)
+        try:
+            if self._needs_scope:
+                scope = dict(activation)
+                scope[CTX] = budget
+                value = self._root(scope)
+            else:
+                value = self._root(activation)
+        finally:
+            _budget.restore(prev)
+        return value, budget.spent
+
     def cost_estimate(self) -> tuple[int, int | None]:
         """(min, max) evaluation cost; max is None when it grows with the input."""
         return estimate_cost(self.ast, self.env.registry)

@@ -136,7 +136,8 @@ def logical_size(value: Any, cap: int) -> int:
         total = 0
         items = [*v.keys(), *v.values()] if isinstance(v, Mapping) else v
         for item in items:
-            total += size(item)
+            # Each element is written with a separator (", " or ": ").
+            total += size(item) + 2
             if total > cap:
                 break
         total = max(total, 2)  # at least the brackets
