@@ -20,6 +20,7 @@ __all__ = [
     "logical_size",
     "scans",
     "receiver_scan",
+    "affix",
     "matches",
     "membership",
     "extremum",
@@ -55,6 +56,12 @@ def _len(value: Any) -> int:
 def scans(args: tuple, budget: Any, limits: Limits) -> None:
     """The default measure of a scan: every sized argument, read once."""
     _charge(budget, sum(map(_len, args)))
+
+
+def affix(args: tuple, budget: Any, limits: Limits) -> None:
+    """startsWith, endsWith: compare the affix only, however long the receiver."""
+    if len(args) == 2:
+        _charge(budget, min(_len(args[0]), _len(args[1])))
 
 
 def receiver_scan(args: tuple, budget: Any, limits: Limits) -> None:

@@ -313,8 +313,9 @@ _BUILD = dict(cost=Cost.BUILDS)
 
 DECLS = (
     standard("contains", contains, "string, string -> bool", member=True, **_SCAN),
-    standard("startsWith", starts_with, "string, string -> bool", member=True, **_SCAN),
-    standard("endsWith", ends_with, "string, string -> bool", member=True, **_SCAN),
+    # Only the affix is compared, however long the receiver.
+    standard("startsWith", starts_with, "string, string -> bool", member=True, cost=Cost.SCANS, precheck=work.affix),
+    standard("endsWith", ends_with, "string, string -> bool", member=True, cost=Cost.SCANS, precheck=work.affix),
     standard("matches", matches, "string, string -> bool", method_too=True, cost=Cost.SCANS, precheck=work.matches),
     standard("charAt", char_at, "string, int -> string", member=True, cost=Cost.CONSTANT),
     standard("indexOf", index_of, "string, string -> int", "string, string, int -> int", member=True, **_SCAN),
