@@ -32,6 +32,7 @@ from .stdlib import STANDARD
 from .stdlib import operators as ops
 from .stdlib.strings import compiled_matcher
 from .values import INT64_MAX, INT64_MIN, TYPES, Optional, UInt, type_name
+from . import work
 from .work import REGEX_COMPILE_COST, receiver_scan
 
 __all__ = ["compile_ast", "Compiled", "estimate_cost"]
@@ -554,7 +555,9 @@ class _Compiler:
                 impl, precheck = compiled_matcher(parts[-1].value), receiver_scan
             except CELEvaluationError:
                 pass  # an invalid constant pattern fails when evaluated, like any error
-        if precheck is receiver_scan and over is None and len(codes) <= 2 and fn.cost is Cost.SCANS:
+        if precheck is work.parses and over is None and len(codes) == 1:
+            code = self.parse_call(name, impl, codes[0], pos)
+        elif precheck is receiver_scan and over is None and len(codes) <= 2 and fn.cost is Cost.SCANS:
             code = self.scan_call(name, impl, codes, pos)
         elif precheck is not None or fn.cost is Cost.WALKS or over is not None:
             code = self.checked_call(entry, impl, precheck, over, codes, pos)
@@ -620,6 +623,28 @@ class _Compiler:
                     raise _wrap_exception(name, e, pos) from None
         return fn
 
+    def parse_call(self, name: str, impl: Callable[..., Any], a0: Code, pos: int) -> Code:
+        """A conversion charged the length of a string it parses; numbers (the
+        common `double(x)`) take one type check more than a plain call."""
+        limits = self.limits
+        self.charges = True
+
+        def parse(a: Any) -> Any:
+            x = a0(a)
+            try:
+                if type(x) is str:
+                    ctx = a.get(CTX) or shared(limits)
+                    ctx.left -= len(x)
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
+                return impl(x)
+            except CELEvaluationError as e:
+                raise located(e, pos)
+            except Exception as e:
+                raise _wrap_exception(name, e, pos) from None
+
+        return parse
+
     def scan_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
         """A call charged the length of its first argument (a string or list it
         reads through), when there is a budget: the common helpers and string
@@ -634,12 +659,13 @@ class _Compiler:
             y = None if a1 is None else a1(a)
             try:
                 t = type(x)
-                if t is list or t is str or t is bytes or t is dict or t is tuple:
+                if t is str or t is list or t is dict or t is bytes or t is tuple:
                     ctx = a.get(CTX) or shared(limits)
                     ctx.left -= len(x)
                     if ctx.left < ctx.mark:
                         ctx.tick()
-                elif isinstance(x, (list, tuple, Mapping)):
+                elif t is not float and t is not int and isinstance(x, (list, tuple, Mapping)):
+                    # Numbers (double(x), int(x)) are the common case: no ABC check for them.
                     receiver_scan((x,), a.get(CTX) or shared(limits), limits)
                 return impl(x) if a1 is None else impl(x, y)
             except CELEvaluationError as e:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import budget as _budget
-from .budget import CTX, Budget
+from .budget import CTX, Budget, _slot
 from .compiler import compile_ast, estimate_cost
 from .env import Environment, default_environment
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
@@ -71,11 +71,15 @@ class Program:
                 scope[CTX] = Budget(self._limits)
                 return self._root(scope)
             if self._shares_budget:
-                prev = _budget.evaluating()
+                # budget.evaluating()/restore(), inlined: this is every
+                # evaluation of most formulas.
+                slot = _slot
+                prev = slot.budget
+                slot.budget = None
                 try:
                     return self._root(activation)
                 finally:
-                    _budget.restore(prev)
+                    slot.budget = prev
             return self._root(activation)
         except CELEvaluationError as e:
             if e.source is None:

@@ -21,6 +21,7 @@ __all__ = [
     "scans",
     "receiver_scan",
     "affix",
+    "parses",
     "matches",
     "membership",
     "extremum",
@@ -56,6 +57,12 @@ def _len(value: Any) -> int:
 def scans(args: tuple, budget: Any, limits: Limits) -> None:
     """The default measure of a scan: every sized argument, read once."""
     _charge(budget, sum(map(_len, args)))
+
+
+def parses(args: tuple, budget: Any, limits: Limits) -> None:
+    """int, double, duration, ...: a string argument is read in full (other
+    argument types convert in constant time)."""
+    _charge(budget, sum(len(a) for a in args if type(a) is str))
 
 
 def affix(args: tuple, budget: Any, limits: Limits) -> None:

@@ -176,7 +176,7 @@ def size(value: Any) -> int:
 
 _B = dict(cost=Cost.BUILDS)
 # Parsing a string reads all of it (a number, a timestamp, a duration).
-_PARSES = dict(cost=Cost.SCANS, precheck=work.receiver_scan)
+_PARSES = dict(cost=Cost.SCANS, precheck=work.parses)
 _FIXED = dict(cost=Cost.CONSTANT)
 
 DECLS = (
