@@ -210,6 +210,23 @@ ROWS: list[Row] = [
     Row("value", "optional.of(x).value()", none, sizes=CONST),
     Row("or", "optional.none().or(optional.of(x))", none, sizes=CONST),
     Row("orValue", "optional.none().orValue(x)", none, sizes=CONST),
+    # --- the opt-in extensions (sets, lists, regex) and the optional list helpers ---
+    Row("distinct", "v.distinct()", lst),
+    Row("flatten", "[v, w].flatten()", lst),
+    Row("lists.range", "lists.range(size(v))", lst),
+    Row("slice", "v.slice(0, size(v))", lst),
+    Row("sort", "v.sort()", lst),
+    Row("reverse", "v.reverse()", lst),
+    Row("sets.contains", "sets.contains(v, w)", lst),
+    Row("sets.equivalent", "sets.equivalent(v, w)", lst),
+    Row("sets.intersects", "sets.intersects(v, [-1])", lst),
+    Row("regex.extract", "regex.extract(s, 'c')", s_),
+    Row("regex.extractAll", "regex.extractAll(s, 'ab')", s_),
+    Row("regex.replace", "regex.replace(s, 'a', 'x')", s_),
+    Row("first", "v.first()", lst),
+    Row("last", "v.last()", lst),
+    Row("optional.unwrap", "optional.unwrap(opts)", lambda n: {"opts": [celprice.Optional.none()] * n}),
+    Row("unwrapOpt", "opts.unwrapOpt()", lambda n: {"opts": [celprice.Optional.of(1)] * n}),
     # --- pricing helpers ---
     Row("image_count", "image_count(outputs)", outs, pricing=True),
     Row("text_tokens", "text_tokens(outputs)", outs, pricing=True),
@@ -243,7 +260,8 @@ class Result:
 
 
 def _environments() -> tuple[Environment, Environment]:
-    return Environment(limits=UNLIMITED), pricing_environment("total", limits=UNLIMITED, check=False)
+    extended = Environment(limits=UNLIMITED, extensions=("sets", "lists", "regex"))
+    return extended, pricing_environment("total", limits=UNLIMITED, check=False)
 
 
 def measure(row: Row, repeats: int, budget: int, plain: Environment, pricing: Environment) -> Result:

@@ -93,9 +93,9 @@ def test_loop_free_formulas_share_one_budget() -> None:
 
 def test_loop_free_equality_walks_share_one_budget() -> None:
     # Before: each `==` got a fresh budget of its own, so N walks cost N budgets.
-    l = [[i] for i in range(100_000)]
+    l = [[i] for i in range(10_000)]
     src = " && ".join(["l == m"] * 30)
-    tally, value = run(celprice.compile(src, cache=False), {"l": l, "m": [list(x) for x in l]})
+    tally, value = run(celprice.compile(src, env(max_cost=100_000), cache=False), {"l": l, "m": [list(x) for x in l]})
     _limit(value, "max_cost")
     assert len(tally.budgets) == 1
     assert tally.charged >= tally.work["walked"]
