@@ -887,11 +887,13 @@ def estimate_cost(node: ast.Node, registry: Registry = STANDARD) -> tuple[int, i
     and which cost what their input costs (scans, walks)."""
     builders = registry.names_costing(Cost.BUILDS)
     sized = registry.names_costing(Cost.SCANS, Cost.WALKS) - {"matches"}
-    lo, hi, _ = _estimate(node, builders, sized)
+    lo, hi, _ = _estimate(node, builders, sized, registry.names_costing(Cost.SCANS) - {"matches"})
     return lo, hi
 
 
-def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -> tuple[int, int | None, int | None]:
+def _estimate(
+    node: ast.Node, builders: frozenset[str], sized: frozenset[str], scans: frozenset[str] = frozenset()
+) -> tuple[int, int | None, int | None]:
     """(min cost, max cost, max size of the value built) of a node."""
     t = type(node)
     if t is ast.Literal:
@@ -901,7 +903,7 @@ def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -
         return 1, 1, size
     if t is ast.Ident:
         return 1, 1, None
-    kids = [_estimate(k, builders, sized) for k in node.children()]
+    kids = [_estimate(k, builders, sized, scans) for k in node.children()]
     lo = 1 + sum(k[0] for k in kids)
     hi: int | None = None if any(k[1] is None for k in kids) else 1 + sum(k[1] for k in kids)  # type: ignore[misc]
     size: int | None = None
@@ -925,8 +927,12 @@ def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -
     elif t is ast.Call and _call_name(node, builders | sized) in sized:
         # in, contains, math.greatest, duration(), ... charge the size of what
         # they scan: known only when every argument's size is.
+        # A walk goes deeper than the sizes known here: open-ended unless
+        # every argument is a literal (then it is folded).
         sizes = [k[2] for k in kids]
-        if hi is not None and all(s is not None for s in sizes):
+        if all(type(k) is ast.Literal for k in node.children()):
+            pass
+        elif hi is not None and _call_name(node, scans) in scans and all(s is not None for s in sizes):
             hi += sum(sizes)  # type: ignore[arg-type]
         else:
             hi = None
