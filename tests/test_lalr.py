@@ -9,6 +9,7 @@ bounded so the run stays short and stable.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import lark
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from test_fuzz import cel_expression, random_text
 
 from celprice import ast, parser
-from celprice.lalr import END, Driver, Token, UnexpectedCharacter, UnexpectedToken
+from celprice.lalr import END, Driver, Token, UnexpectedCharacter, UnexpectedToken, first_chars
 
 _SETTINGS = settings(
     max_examples=300,
@@ -163,6 +164,35 @@ def test_same_as_lark_on_random_text(src: str) -> None:
 @given(cel_expression)
 def test_same_as_lark_on_generated_expressions(src: str) -> None:
     _assert_same(src)
+
+
+_PATTERNS = [(t.name, re.compile(t.pattern.to_regexp()), first_chars(t.pattern.to_regexp()))
+             for t in parser._lark_parser().terminals]
+
+
+@_SETTINGS
+@given(st.one_of(_soup, random_text))
+def test_first_chars_admit_every_match(src: str) -> None:
+    # The lexer skips a terminal when the next character is not among its first
+    # characters: that must never skip a terminal that would have matched.
+    for start in range(len(src)):
+        for name, pattern, first in _PATTERNS:
+            if first is not None and pattern.match(src, start):
+                assert src[start] in first, (name, src[start:])
+
+
+def test_first_chars_of_the_grammar() -> None:
+    firsts = {name: first for name, _, first in _PATTERNS}
+    assert firsts["STRING"] == frozenset("\"'bB")
+    assert firsts["RAW_STRING"] == frozenset("rRbB")
+    assert firsts["FLOAT"] == frozenset(".0123456789")
+    assert firsts["IN"] == frozenset("i")
+    assert firsts["COMMENT"] == frozenset("/")
+    # Unknown constructs answer None: any character may start them.
+    assert first_chars(r"\d+") is None
+    assert first_chars(r"(?i:in)") is None
+    assert first_chars(r"[^a]") is None
+    assert first_chars(r"(?:a|)b") == frozenset("ab")
 
 
 def test_deep_input_does_not_recurse() -> None:
