@@ -1,8 +1,10 @@
 """Source text to AST, through the Lark LALR grammar in `grammar/cel.lark`.
 
-The Lark parser is built once per process (and cached on disk by Lark), and
-its callbacks build AST nodes directly while parsing, so no parse tree is
-materialised and no recursion happens however deep the input nests.
+The Lark parser is built once per process (and cached on disk by Lark); its
+tables and callbacks are run by `lalr.Driver` (Lark's own lexing and parsing
+loop were most of a cold compile). The callbacks build AST nodes directly
+while parsing, so no parse tree is materialised and no recursion happens
+however deep the input nests.
 """
 from __future__ import annotations
 
