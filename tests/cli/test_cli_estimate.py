@@ -56,7 +56,7 @@ def test_a_preview_request_estimates_as_it_is(write):
 def test_an_invalid_request_exits_2(write):
     result = run_cli("estimate", write("r.json", {"pricing": {}, "input": [1]}))
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "celprice estimate: invalid request: task_inputs: must be an object, got an array\n"
+    assert result.stderr == "celprice estimate: invalid request: input: must be an object, got an array\n"
     missing = run_cli("estimate", "nowhere.json")
     assert missing.returncode == 2 and "cannot read nowhere.json" in missing.stderr
     assert_no_traceback(missing)

@@ -226,10 +226,15 @@ def test_pricing_description_is_omitted_when_empty_or_failing():
 
 
 def test_estimate_request_validation():
-    with pytest.raises(RequestError, match="^task_inputs: "):
+    # The bad field is named as the request spells it: the store's `input`, or the evaluate request's name.
+    with pytest.raises(RequestError, match="^input: must be an object, got 3$"):
         estimate_pricing({"pricing": {}, "input": 3})
-    with pytest.raises(RequestError, match="^task_function: "):
+    with pytest.raises(RequestError, match="^task_inputs: must be an object, got 3$"):
+        estimate_pricing({"pricing": {}, "task_inputs": 3})
+    with pytest.raises(RequestError, match="^function: must be a string, got 3$"):
         estimate_pricing({"pricing": {}, "function": 3})
+    with pytest.raises(RequestError, match="^task_function: must be a string, got 3$"):
+        estimate_pricing({"pricing": {}, "task_function": 3})
     with pytest.raises(RequestError, match="^input: give either input or task_inputs, not both"):
         estimate_pricing({"pricing": {}, "input": {}, "task_inputs": {}})
     with pytest.raises(RequestError, match="^resources: must be an array"):

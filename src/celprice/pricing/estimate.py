@@ -150,11 +150,14 @@ def _task(request: Any) -> tuple[Any, dict[str, Any], Any]:
     if pricing is None:
         raise RequestError("pricing", "is required")
     task: dict[str, Any] = {}
-    for name, alias in _ALIASES:
+    for (name, alias), kind in zip(_ALIASES, ((Mapping, "an object"), (str, "a string"))):
         if request.get(name) is not None and request.get(alias) is not None:
             raise RequestError(name, f"give either {name} or {alias}, not both")
-        value = request.get(name)
-        task[alias] = request.get(alias) if value is None else value
+        given, value = (alias, request.get(alias)) if request.get(name) is None else (name, request.get(name))
+        # Checked here, under the name the caller used (the store's `input`), not the activation's.
+        if value is not None and not isinstance(value, kind[0]):
+            raise RequestError(given, f"must be {kind[1]}, got {describe(value)}")
+        task[alias] = value
     return pricing, task, request.get("resources")
 
 
