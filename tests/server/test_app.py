@@ -10,6 +10,7 @@ import pytest
 
 from celprice import evaluate_pricing
 from celprice.server import create_app
+from celprice.server.limits import ServerLimits
 from celprice.server.openapi import openapi_document
 from celprice.usage import Ledger
 from celprice.usage.keys import KeyStore
@@ -221,14 +222,23 @@ def test_a_missing_or_unknown_key_is_unauthorized(
     }
 
 
-def test_a_revoked_key_is_unauthorized_at_the_next_request(client: Client, ledger: Ledger, keys: KeyStore) -> None:
+def test_a_revoked_key_is_unauthorized_once_the_key_cache_lets_it_go(ledger: Ledger, keys: KeyStore, clock: Clock) -> None:
     record, key = keys.create("team-a", "k", ["billing:read"])
     _, other_key = keys.create("team-a", "kept", ["billing:read"])
-    assert call(client, "summary", key).status_code == 200
+    # 0: every request looks its key up; an hour: a key accepted once is trusted for that long.
+    uncached = Client(create_app(ledger, clock=clock, limits=ServerLimits(key_cache_seconds=0)))
+    cached = Client(create_app(ledger, clock=clock, limits=ServerLimits(key_cache_seconds=3600)))
+    assert call(uncached, "summary", key).status_code == call(cached, "summary", key).status_code == 200
     keys.revoke(record.id)
-    response = call(client, "summary", key)
+    response = call(uncached, "summary", key)
     assert response.status_code == 401 and response.json()["detail"] == "invalid or revoked API key"
-    assert call(client, "summary", other_key).status_code == 200
+    assert call(cached, "summary", key).status_code == 200
+    assert call(uncached, "summary", other_key).status_code == 200
+    # A key the cache never accepted is looked up: revoked before its first use, it is refused at once.
+    refused = call(cached, "summary", "inf_" + "x" * 43)
+    assert refused.status_code == 401
+    uncached.close()
+    cached.close()
 
 
 def test_an_expired_key_is_unauthorized(client: Client, keys: KeyStore, clock: Clock) -> None:

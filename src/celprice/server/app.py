@@ -31,6 +31,7 @@ from ..usage import RANGES, Forbidden, Ledger, LedgerError, TaskNotFound, publis
 from ..usage.errors import LedgerUnavailable, PricingNotFound
 from ..usage.keys import ApiKey, KeyStore
 from .console import console_app, estimate_request, explain_request
+from .keycache import KeyCache
 from .ingest import conflict, field_warnings, priced_fees, refund_request, task_record
 from .limits import RateLimiter, ServerLimits, read_json_body
 from .openapi import API_VERSION, ROUTES, openapi_document
@@ -107,6 +108,7 @@ class _Service:
         self.clock = clock
         self.limits = limits
         self.rate = None if limits.rate_limit is None else RateLimiter(limits.rate_limit, limits.rate_window)
+        self.key_cache = KeyCache(limits.key_cache_seconds)
         # Rendered once: the document never changes while the server runs.
         self._openapi = JSONResponse(openapi_document()).body
 
@@ -134,7 +136,11 @@ class _Service:
                 _check_version(request)
                 key = None
                 if scopes:
-                    key = await run_in_threadpool(self.authenticate, request)
+                    presented = _presented(request)
+                    # A key accepted moments ago skips the lookup and its hop to a thread.
+                    key = self.key_cache.get(presented) or await run_in_threadpool(self.look_up, presented)
+                    if key.expired(self.clock()):
+                        raise Problem("unauthorized", f"this API key expired at {key.to_json()['expires_at']}", _CHALLENGE)
                     request.scope.setdefault("state", {})["key_id"] = key.id
                 if self.rate is not None:
                     client = key.id if key is not None else f"address {request.client.host if request.client else '-'}"
@@ -149,7 +155,7 @@ class _Service:
                     needed = " or ".join(scopes)
                     raise Problem("forbidden", f"this API key lacks the scope {needed}")
                 data, messages, *status = await handler(request, key)
-                return JSONResponse({"data": data, "messages": messages}, status_code=status[0] if status else 200, headers=limited)
+                return _Envelope({"data": data, "messages": messages}, status_code=status[0] if status else 200, headers=limited)
             except Problem as problem:
                 return problem_response(problem, limited)
             except LedgerUnavailable as down:
@@ -168,19 +174,12 @@ class _Service:
 
         return endpoint
 
-    def authenticate(self, request: Request) -> ApiKey:
-        header = request.headers.get("authorization")
-        challenge = {"WWW-Authenticate": 'Bearer realm="celprice"'}
-        if header is None:
-            raise Problem("unauthorized", "missing API key: send Authorization: Bearer inf_...", challenge)
-        scheme, _, presented = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not presented.strip():
-            raise Problem("unauthorized", "the Authorization header must be 'Bearer inf_...'", challenge)
-        key = self.keys.authenticate(presented.strip())
+    def look_up(self, presented: str) -> ApiKey:
+        """The ledger's key for `presented` (in a worker thread: it reads the database)."""
+        key = self.keys.authenticate(presented)
         if key is None:
-            raise Problem("unauthorized", "invalid or revoked API key", challenge)
-        if key.expired(self.clock()):
-            raise Problem("unauthorized", f"this API key expired at {key.to_json()['expires_at']}", challenge)
+            raise Problem("unauthorized", "invalid or revoked API key", _CHALLENGE)
+        self.key_cache.put(presented, key)
         return key
 
     # --- the routes ------------------------------------------------------------
@@ -340,6 +339,15 @@ class _Service:
         return cost, messages + warnings
 
 
+# JSONResponse's own settings, in an encoder built once (json.dumps with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class _Envelope(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return _ENCODER.encode(content).encode("utf-8")
+
+
 def _refused_as_invalid(work: Callable[[], Any]) -> Any:
     """`work()`, with what the ledger refuses (a bad id, fees, amount) as
     invalid_request; a missing task and an unreachable database go on up."""
@@ -376,6 +384,20 @@ def _app_found(work: Callable[[], Any]) -> Any:
         raise Problem("invalid_request", str(refused)) from None
 
 
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="celprice"'}
+
+
+def _presented(request: Request) -> str:
+    """The key of `Authorization: Bearer inf_...`, or the problem with the header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        raise Problem("unauthorized", "missing API key: send Authorization: Bearer inf_...", _CHALLENGE)
+    scheme, _, presented = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Problem("unauthorized", "the Authorization header must be 'Bearer inf_...'", _CHALLENGE)
+    return presented.strip()
+
+
 def _check_version(request: Request) -> None:
     version = request.headers.get("x-api-version")
     if version is not None and version.strip() != API_VERSION:
@@ -394,6 +416,8 @@ def _single(request: Request, name: str) -> str | None:
 
 def _unknown_parameters(request: Request, known: tuple[str, ...]) -> list[dict[str, Any]]:
     """A warning for each query parameter the route does not read (ignored, as the store does)."""
+    if not request.scope.get("query_string"):
+        return []  # most requests: no parsing of an empty query
     takes = f"this route takes {', '.join(known)}" if known else "this route takes none"
     return [
         Message(
