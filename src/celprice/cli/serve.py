@@ -65,6 +65,11 @@ def add_parser(subparsers: Any) -> None:
         "--max-body", type=_count("bytes", 1), default=1_048_576, metavar="BYTES",
         help="largest request body; a larger one is 413 (default: 1048576)",
     )
+    p.add_argument(
+        "--key-cache", type=_count("seconds", 0), default=1, metavar="SECONDS",
+        help="how long an accepted API key is trusted before it is looked up again (a revocation takes "
+        "effect within this time); 0: look every request's key up (default: 1)",
+    )
     p.set_defaults(run=run)
 
 
@@ -84,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     Ledger(args.db).close()
     try:
         limits = ServerLimits(
-            max_body_bytes=args.max_body, rate_limit=args.rate_limit or None, rate_window=float(args.rate_window)
+            max_body_bytes=args.max_body, rate_limit=args.rate_limit or None, rate_window=float(args.rate_window),
+            key_cache_seconds=float(args.key_cache),
         )
         serve(args.db, args.host, args.port, args.workers, limits)
     except SystemExit as stop:
