@@ -126,7 +126,7 @@ def test_an_output_priced_app_is_a_range_from_its_estimate_or_unknown(client: Cl
     failed = estimate(client, "acme/chat", {"input": {"prompt": "hi"}})
     assert failed.status_code == 200
     assert failed.json()["data"] == {
-        "confidence": "unknown", "estimate_error": "no such key: 'max_tokens'", "depends_on": ["outputs"],
+        "confidence": "unknown", "estimate_error": "no such key: max_tokens", "depends_on": ["outputs"],
     }
     published.patch_pricing("acme/chat", {"estimate": ""})
     assert estimate(client, "acme/chat", {"input": {}}).json()["data"] == {"confidence": "unknown", "depends_on": ["outputs"]}
