@@ -46,8 +46,9 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "serve",
         help="serve the usage API (/usage/...) over HTTP",
-        description="Serve GET /usage/breakdown, GET /usage/summary, POST /usage/cel/evaluate, "
-        "GET /usage/tasks/{taskID}/cost and GET /openapi.json until SIGINT or SIGTERM; requests in "
+        description="Serve the usage API (GET /usage/breakdown, GET /usage/summary, POST /usage/cel/evaluate, "
+        "GET /usage/tasks/{taskID}/cost, the ingestion routes), the store's GET /store/apps/{appId}/pricing "
+        "and POST /store/apps/{appId}/estimate, and GET /openapi.json until SIGINT or SIGTERM; requests in "
         "flight finish first. One log line per request goes to stderr. Keys: 'celprice keys create'.",
     )
     add_db_option(p)
