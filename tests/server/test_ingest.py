@@ -151,6 +151,8 @@ def test_pricing_version_prices_by_an_earlier_version_or_names_the_one_that_pric
         (priced(app_endpoint="acme/none"), "fees: required, or publish a pricing to price the task by: no pricing published for app 'acme/none'"),
         (priced(task_inputs={}), "the published pricing of 'acme/flux' (version 1) cannot price this task: inference_fee: inference_expression:1:12: no such key: 'n'"),
         (priced(task_inputs=[1]), "task_inputs: must be an object, got an array"),
+        (priced(pricing_version="1"), 'pricing_version: must be a published version number from 1; got "1"'),
+        (priced(pricing_version=True), "pricing_version: must be a published version number from 1; got true"),
         (priced(pricing_version=4), "fees: required, or publish a pricing to price the task by: app 'acme/flux' has no pricing version 4 (its versions are 1 to 1)"),
     ],
 )

@@ -87,7 +87,7 @@ def test_an_app_without_a_pricing_is_not_found(client: Client, published: Ledger
     assert problem(response) == (404, "not_found", detail)
 
 
-@pytest.mark.parametrize("version", ["0", "x", "-1", "2147483648"])
+@pytest.mark.parametrize("version", ["0", "x", "-1", "2147483648", "²", "1.0"])
 def test_a_bad_version_is_invalid_request(client: Client, published: Ledger, version: str) -> None:
     response = client.get(f"/store/apps/acme%2Fflux/pricing?version={version}")
     assert_documented(DOC, PRICING, response)

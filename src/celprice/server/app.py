@@ -31,8 +31,8 @@ from ..usage import RANGES, Forbidden, Ledger, LedgerError, TaskNotFound, publis
 from ..usage.errors import LedgerUnavailable, PricingNotFound
 from ..usage.keys import ApiKey, KeyStore
 from .console import console_app, estimate_request, explain_request
+from .ingest import TaskRecord, conflict, field_warnings, priced_fees, refund_request, task_record
 from .keycache import KeyCache
-from .ingest import conflict, field_warnings, priced_fees, refund_request, task_record
 from .limits import RateLimiter, ServerLimits, read_json_body
 from .openapi import API_VERSION, ROUTES, openapi_document
 from .problems import Problem, problem_response
@@ -260,7 +260,8 @@ class _Service:
         version = _single(request, "version")
         wanted = None
         if version is not None:
-            if not version.isdigit() or not 1 <= int(version) <= 2**31 - 1:
+            # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+            if not (version.isascii() and version.isdigit()) or not 1 <= int(version) <= 2**31 - 1:
                 raise Problem("invalid_request", f"version: must be a published version number from 1; got {describe(version)}")
             wanted = int(version)
         data = await run_in_threadpool(_app_found, lambda: self.ledger.pricing(app, wanted))
@@ -310,7 +311,7 @@ class _Service:
         created, cost = await run_in_threadpool(_refused_as_invalid, work)
         return cost, messages + warnings, 201 if created else 200
 
-    def price(self, record: Any, version: int | None) -> tuple[int, dict[str, Any]]:
+    def price(self, record: TaskRecord, version: int | None) -> tuple[int, dict[str, Any]]:
         """(version, fees) of a task priced by its app's published pricing: the
         version in force, or `version`."""
         try:

@@ -37,7 +37,7 @@ class TaskRecord:
     fees: Mapping[str, Any] | None
     usage_events: Any
     discount: Any
-    pricing_version: Any = None
+    pricing_version: int | None = None
     pricing_inputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,6 +78,9 @@ def task_record(body: Mapping[str, Any], now: datetime) -> tuple[TaskRecord, lis
             raise Problem("invalid_request", f"completed_at: not an RFC 3339 date-time: {describe(completed)}") from None
         if completed_at.tzinfo is None:
             raise Problem("invalid_request", f"completed_at: needs a timezone (2026-06-04T11:00:00Z); got {describe(completed)}")
+    version = body.get("pricing_version")
+    if version is not None and (type(version) is not int or not 1 <= version <= 2**31 - 1):
+        raise Problem("invalid_request", f"pricing_version: must be a published version number from 1; got {describe(version)}")
     fees = body.get("fees")
     if fees is not None and not isinstance(fees, Mapping):
         raise Problem("invalid_request", f"fees: must be the object /usage/cel/evaluate answers, got {describe(fees)}")
@@ -88,7 +91,7 @@ def task_record(body: Mapping[str, Any], now: datetime) -> tuple[TaskRecord, lis
         fees=fees,
         usage_events=body.get("usage_events", []),
         discount=body.get("discount", 0),
-        pricing_version=body.get("pricing_version"),
+        pricing_version=version,
         pricing_inputs={name: body[name] for name in PRICING_INPUTS if name in body},
     )
     return record, field_warnings(body, TASK_FIELDS)
