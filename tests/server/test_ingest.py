@@ -9,6 +9,7 @@ import pytest
 from celprice.pricing import evaluate_pricing
 from celprice.server.openapi import openapi_document
 from celprice.usage import Ledger
+from celprice.usage.audit import NotAuditable
 from celprice.usage.keys import KeyStore
 
 from .conftest import NOW, Client, bearer
@@ -111,6 +112,20 @@ def test_without_fees_a_task_is_priced_by_the_published_pricing_in_force(
     # What evaluate_pricing answers for the published pricing and these inputs.
     fees = evaluate_pricing({"pricing": ledger.pricing("acme/flux", 2), "task_inputs": {"n": 2}, "usage_seconds": 30})
     assert all(cost[name] == fees[name]["value"] for name in ("resource_fee", "inference_fee", "royalty_fee", "partner_fee"))
+
+
+def test_a_task_the_server_priced_keeps_its_inputs_and_explain_reproduces_its_charge(
+    client: Client, writer: dict[str, str], ledger: Ledger
+) -> None:
+    ledger.publish_pricing("acme/flux", PUBLISHED)
+    assert client.post(TASKS, json=priced(n=3), headers=writer).status_code == 201
+    explanation = ledger.explain("team-a", "task-p")
+    assert explanation.reproduced and explanation.pricing_version == 1
+    assert explanation.inputs["task_inputs"] == {"n": 3}
+    # Fees given without a version say nothing of what priced them: nothing to re-price by.
+    assert client.post(TASKS, json=task("task-given"), headers=writer).status_code == 201
+    with pytest.raises(NotAuditable):
+        ledger.explain("team-a", "task-given")
 
 
 def test_a_priced_task_retried_is_200_even_after_a_new_version_and_other_inputs_are_409(

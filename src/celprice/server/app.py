@@ -289,9 +289,13 @@ class _Service:
             fees, version = record.fees, record.pricing_version
             if fees is None:
                 version, fees = self.price(record, version)
+            # Kept for audit (Ledger.explain, backtest) when the version that
+            # priced the task is known and there are inputs to re-price it by.
+            audited = version is not None and (record.fees is None or bool(record.pricing_inputs))
             created = self.ledger.record_task(
                 key.team_id, record.task_id, record.app_endpoint, record.completed_at, fees,
                 record.usage_events, discount=record.discount, pricing_version=version,
+                pricing_inputs=record.pricing_inputs if audited else None,
             )
             cost = self.ledger.task_cost(key.team_id, record.task_id)
             if not created:
