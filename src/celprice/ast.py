@@ -71,6 +71,7 @@ class Node:
 
 class Literal(Node):
     __slots__ = ("value",)
+    value: Any
 
     def __init__(self, value: Any, pos: int) -> None:
         self._init(pos, value=value)
@@ -80,6 +81,8 @@ class Ident(Node):
     """A name; `absolute` for a leading dot (`.y`), which skips local scopes and the container."""
 
     __slots__ = ("name", "absolute")
+    name: str
+    absolute: bool
 
     def __init__(self, name: str, pos: int, absolute: bool = False) -> None:
         self._init(pos, name=name, absolute=absolute)
@@ -87,6 +90,9 @@ class Ident(Node):
 
 class Select(Node):
     __slots__ = ("operand", "field", "optional")
+    operand: Node
+    field: str
+    optional: bool
 
     def __init__(self, operand: Node, field: str, pos: int, optional: bool = False) -> None:
         self._init(pos, operand=operand, field=field, optional=optional)
@@ -97,6 +103,9 @@ class Select(Node):
 
 class Index(Node):
     __slots__ = ("operand", "index", "optional")
+    operand: Node
+    index: Node
+    optional: bool
 
     def __init__(self, operand: Node, index: Node, pos: int, optional: bool = False) -> None:
         self._init(pos, operand=operand, index=index, optional=optional)
@@ -109,6 +118,10 @@ class Call(Node):
     """A function or operator call; operators use CEL's names (`_+_`, `!_`, `@in`)."""
 
     __slots__ = ("function", "args", "target", "absolute")
+    function: str
+    args: tuple[Node, ...]
+    target: Node | None
+    absolute: bool
 
     def __init__(
         self,
@@ -128,6 +141,8 @@ class ListLit(Node):
     """`optional` holds the indices of `?x` elements."""
 
     __slots__ = ("elements", "optional")
+    elements: tuple[Node, ...]
+    optional: frozenset[int]
 
     def __init__(self, elements: tuple[Node, ...], pos: int, optional: frozenset[int] = frozenset()) -> None:
         self._init(pos, elements=tuple(elements), optional=frozenset(optional))
@@ -140,6 +155,7 @@ class MapLit(Node):
     """`entries` are (key, value, is_optional) triples."""
 
     __slots__ = ("entries",)
+    entries: tuple[tuple[Node, Node, bool], ...]
 
     def __init__(self, entries: tuple[tuple[Node, Node, bool], ...], pos: int) -> None:
         self._init(pos, entries=tuple(entries))
@@ -152,6 +168,8 @@ class Struct(Node):
     """A message construction `pkg.Type{field: value}`; celprice has no message types."""
 
     __slots__ = ("type_name", "fields")
+    type_name: str
+    fields: tuple[tuple[str, Node, bool], ...]
 
     def __init__(self, type_name: str, fields: tuple[tuple[str, Node, bool], ...], pos: int) -> None:
         self._init(pos, type_name=type_name, fields=tuple(fields))
@@ -162,6 +180,9 @@ class Struct(Node):
 
 class Cond(Node):
     __slots__ = ("cond", "then", "otherwise")
+    cond: Node
+    then: Node
+    otherwise: Node
 
     def __init__(self, cond: Node, then: Node, otherwise: Node, pos: int) -> None:
         self._init(pos, cond=cond, then=then, otherwise=otherwise)
@@ -172,6 +193,8 @@ class Cond(Node):
 
 class And(Node):
     __slots__ = ("left", "right")
+    left: Node
+    right: Node
 
     def __init__(self, left: Node, right: Node, pos: int) -> None:
         self._init(pos, left=left, right=right)
@@ -188,6 +211,8 @@ class Has(Node):
     """`has(operand.field)`: tests presence of a map key (or a field)."""
 
     __slots__ = ("operand", "field")
+    operand: Node
+    field: str
 
     def __init__(self, operand: Node, field: str, pos: int) -> None:
         self._init(pos, operand=operand, field=field)
@@ -206,6 +231,12 @@ class Comprehension(Node):
     """
 
     __slots__ = ("kind", "range", "var", "var2", "predicate", "body")
+    kind: str
+    range: Node
+    var: str
+    var2: str | None
+    predicate: Node | None
+    body: Node
 
     def __init__(
         self,
@@ -244,6 +275,9 @@ class Bind(Node):
     """`cel.bind(var, init, body)`."""
 
     __slots__ = ("var", "init", "body")
+    var: str
+    init: Node
+    body: Node
 
     def __init__(self, var: str, init: Node, body: Node, pos: int) -> None:
         self._init(pos, var=var, init=init, body=body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 from .celtypes import Type as TypeName
 from .errors import CELError

@@ -86,7 +86,7 @@ class _Explainer:
     def build(self, node: ast.Node, binds: tuple[tuple[str, str], ...]) -> Step:
         text = render(node)
         step = Step(text, literal=isinstance(node, ast.Literal))
-        if step.literal:
+        if isinstance(node, ast.Literal):
             step.value = node.value  # shown as its text; kept for `?:` deciding on a literal
         else:
             self.evaluate(step, _with_binds(text, binds))
@@ -95,7 +95,7 @@ class _Explainer:
 
     def children(self, node: ast.Node, step: Step, binds: tuple[tuple[str, str], ...]) -> list[Step]:
         kind = type(node)
-        if kind is ast.Comprehension:
+        if type(node) is ast.Comprehension:
             over = self.build(node.range, binds)
             steps = [over]
             skipped: set[int] = set()  # the elements a filter (`map(x, p, t)`) leaves out
@@ -104,10 +104,10 @@ class _Explainer:
                 skipped = {i for i, e in enumerate(steps[-1].children) if e.value is False}
             steps.append(self.per_element(node, node.body, over, binds, skipped))
             return steps
-        if kind is ast.Bind:
+        if type(node) is ast.Bind:
             inner = (*binds, (node.var, render(node.init)))
             return [self.build(node.init, binds), self.build(node.body, inner)]
-        if kind is ast.Cond:
+        if type(node) is ast.Cond:
             cond = self.build(node.cond, binds)
             if cond.error is not None:
                 reason = "the condition failed"

@@ -6,9 +6,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from .ast import Node
 from .budget import CTX, Budget
-from .compiler import compile_ast, estimate_cost
+from .compiler import Code, compile_ast, estimate_cost
 from .env import Environment, default_environment
+from .limits import Limits
+from .values import Value
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .checker import CheckResult, check
 from .parser import parse
@@ -24,6 +27,14 @@ class Program:
     """A compiled CEL expression: immutable, and safe to share between threads."""
 
     __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_limits")
+    source: str
+    env: Environment
+    ast: Node
+    result_type: str | None
+    checked: CheckResult | None
+    _root: Code
+    _needs_scope: bool
+    _limits: Limits
 
     def __init__(self, source: str, env: Environment) -> None:
         limits = env.limits
@@ -57,7 +68,7 @@ class Program:
         # Programs are shared between threads and cached: they never change.
         raise AttributeError("Program is immutable")
 
-    def evaluate(self, activation: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, activation: Mapping[str, Any] | None = None) -> Value:
         """Evaluate against the caller's variables (read in place, never copied deeply)."""
         if activation is None:
             activation = _EMPTY
@@ -141,6 +152,6 @@ def compile(source: str, env: Environment | None = None, *, cache: bool = True) 
     return Program(source, env)
 
 
-def evaluate(source: str, activation: Mapping[str, Any] | None = None, env: Environment | None = None) -> Any:
+def evaluate(source: str, activation: Mapping[str, Any] | None = None, env: Environment | None = None) -> Value:
     """Compile (cached) and evaluate in one step."""
     return compile(source, env).evaluate(activation)

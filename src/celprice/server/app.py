@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as ASGIMessage
 
@@ -80,7 +80,7 @@ def create_app(
         "/usage/tasks": service.record_task,
         "/usage/tasks/{taskID}/refunds": service.refund,
     }
-    routes = [Route("/openapi.json", service.public(service.openapi), methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/openapi.json", service.public(service.openapi), methods=["GET"])]
     routes += [
         # `{appId}` is `namespace/name`: URL-encoded its slash arrives decoded, so it takes a path segment or two.
         Route(path.replace("{appId}", "{appId:path}"), service.route(path, handlers[path]), methods=[route["method"].upper()])

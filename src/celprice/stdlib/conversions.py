@@ -173,7 +173,7 @@ def size(value: Any) -> int:
 
 
 
-_B = dict(cost=Cost.BUILDS)
+_B: dict[str, Any] = dict(cost=Cost.BUILDS)
 
 DECLS = (
     standard("int", to_int, *(f"{t} -> int" for t in ("int", "uint", "double", "string", "timestamp"))),
