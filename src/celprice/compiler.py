@@ -12,9 +12,10 @@ the caller's names; that copy also carries the evaluation budget under
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
-from . import ast, names
+from . import ast, names, stack
 from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
 from .budget import CTX, Budget
 from .checker import CheckResult
@@ -74,6 +75,8 @@ def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckRes
     and calls, which are then not resolved again."""
     c = _Compiler(env, source, checked)
     result = c.compile(node, frozenset())
+    if node.depth > stack.LEVELS and type(result) is FunctionType:
+        result = stack.guard(result)  # room for the levels above the first guard
     if c.errors:
         raise CELCheckError(c.errors)
     if type(result) is _Const:
@@ -99,6 +102,11 @@ class _Compiler:
     # --- dispatch -----------------------------------------------------------------
 
     def compile(self, node: ast.Node, scope: frozenset[str]) -> Any:
+        if node.depth >= stack.LEVELS and stack.crossing(node):
+            # Deep expressions: a look at the stack every LEVELS levels, when
+            # compiling and in the closure (docs/architecture.md, "Deep expressions").
+            result = stack.deep(getattr(self, "c_" + type(node).__name__), node, scope)
+            return stack.guard(result) if type(result) is FunctionType else result
         method = getattr(self, "c_" + type(node).__name__)
         return method(node, scope)
 
@@ -830,6 +838,8 @@ def estimate_cost(node: ast.Node, registry: Registry = STANDARD) -> tuple[int, i
 
 def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -> tuple[int, int | None, int | None]:
     """(min cost, max cost, max size of the value built) of a node."""
+    if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+        return stack.resume(_estimate, node, builders, sized)
     t = type(node)
     if type(node) is ast.Literal:
         v = node.value

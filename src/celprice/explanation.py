@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ast
+from . import ast, stack
 from .env import Environment
 from .errors import CELCheckError, CELError, CELEvaluationError
 from .json_values import to_json
@@ -84,6 +84,8 @@ class _Explainer:
             step.error = cel_error_text(e)
 
     def build(self, node: ast.Node, binds: tuple[tuple[str, str], ...]) -> Step:
+        if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+            return stack.resume(self.build, node, binds)
         text = render(node)
         step = Step(text, literal=isinstance(node, ast.Literal))
         if isinstance(node, ast.Literal):

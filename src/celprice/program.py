@@ -8,7 +8,8 @@ from typing import Any
 
 from .ast import Node
 from .budget import CTX, Budget
-from .compiler import Code, compile_ast, estimate_cost
+from . import stack
+from .compiler import Code, Compiled, compile_ast, estimate_cost
 from .env import Environment, default_environment
 from .limits import Limits
 from .values import Value
@@ -21,6 +22,11 @@ __all__ = ["Program", "compile", "evaluate", "default_environment", "CACHE_SIZE"
 CACHE_SIZE = 4096
 CACHE_MAX_SOURCE = 1_000_000  # code points of source held by the cache at most
 _EMPTY: Mapping[str, Any] = {}
+
+
+def _check_and_compile(node: Node, env: Environment, source: str) -> tuple[CheckResult | None, Compiled]:
+    checked = check(node, env, source) if env.checks else None
+    return checked, compile_ast(node, env, source, checked)
 
 
 class Program:
@@ -42,11 +48,11 @@ class Program:
         # `result_type`: the checked type of the expression as a CEL type name
         # ("int", "list(string)", "dyn"), None when the environment does not check;
         # `checked` gives the type of every node (checker.CheckResult), or None.
-        checked: CheckResult | None = None
         try:
-            if env.checks:
-                checked = check(node, env, source)
-            compiled = compile_ast(node, env, source, checked)
+            if node.depth > stack.LEVELS:
+                checked, compiled = stack.deep(_check_and_compile, node, env, source)
+            else:
+                checked, compiled = _check_and_compile(node, env, source)
         except RecursionError:
             raise CELSyntaxError(
                 f"Syntax error: expression nests too deeply to compile (max_nesting_depth {limits.max_nesting_depth})"

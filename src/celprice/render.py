@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import ast
+from . import ast, stack
 from .ast import MACRO_NAMES as _MACRO_NAMES
 from .values import UInt
 
@@ -135,6 +135,8 @@ def _args(nodes: tuple[ast.Node, ...]) -> str:
 
 def render(node: ast.Node) -> str:
     """CEL source for a node; parsing it gives back an equal tree."""
+    if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+        return stack.resume(render, node)
     kind = type(node)
     if isinstance(node, ast.Literal):
         return _literal(node.value)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import ast, names
+from .. import ast, names, stack
 from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
 from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
@@ -243,6 +243,8 @@ class _Checker:
         return DYN
 
     def visit(self, node: ast.Node, scope: dict[str, Type]) -> Type:
+        if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+            return stack.resume(self.visit, node, scope)
         t: Type = _DISPATCH[type(node)](self, node, scope)
         self.types[id(node)] = t
         return t
