@@ -64,5 +64,11 @@ __all__ = [
     "ErrorValue",
     "Value",
     "__version__",
-    *_PRICING,
+    # _PRICING, spelled out so type checkers see the names as exported
+    "evaluate_pricing",
+    "RequestError",
+    "PricingEngine",
+    "PricingDefaults",
+    "check_pricing",
+    "estimate_pricing",
 ]
