@@ -10,6 +10,7 @@ from typing import Any
 from ..pricing import Message
 from ..pricing.messages import unknown_keys
 from ..pricing.request import REQUEST_FIELDS, describe
+from ..usage.periods import parse_iso
 from .problems import Problem
 
 __all__ = ["TaskRecord", "RefundRequest", "TASK_FIELDS", "PRICING_INPUTS", "task_record", "refund_request"]
@@ -64,7 +65,7 @@ def task_record(body: Mapping[str, Any], now: datetime) -> tuple[TaskRecord, lis
         raise Problem("invalid_request", f"completed_at: must be an RFC 3339 date-time string, got {describe(completed)}")
     else:
         try:
-            completed_at = datetime.fromisoformat(completed)
+            completed_at = parse_iso(completed)
         except ValueError:
             raise Problem("invalid_request", f"completed_at: not an RFC 3339 date-time: {describe(completed)}") from None
         if completed_at.tzinfo is None:
