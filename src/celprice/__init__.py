@@ -4,6 +4,8 @@
     >>> celprice.compile("prices.per_image * 2").evaluate({"prices": {"per_image": 200000}})
     400000
 """
+from typing import TYPE_CHECKING
+
 from .env import Environment, Function, Limits, Overload
 from .errors import (
     CELCheckError,
@@ -13,7 +15,18 @@ from .errors import (
     CELSyntaxError,
 )
 from .program import Program, compile, evaluate
-from .values import Duration, ErrorValue, Map, Optional, Timestamp, Type, UInt
+from .values import Duration, ErrorValue, Map, Optional, Timestamp, Type, UInt, Value
+
+if TYPE_CHECKING:
+    # Type checkers see the lazily loaded pricing names with their real types.
+    from .pricing import (
+        PricingDefaults,
+        PricingEngine,
+        RequestError,
+        check_pricing,
+        estimate_pricing,
+        evaluate_pricing,
+    )
 
 __version__ = "0.1.0"
 
@@ -49,6 +62,13 @@ __all__ = [
     "Optional",
     "Map",
     "ErrorValue",
+    "Value",
     "__version__",
-    *_PRICING,
+    # _PRICING, spelled out so type checkers see the names as exported
+    "evaluate_pricing",
+    "RequestError",
+    "PricingEngine",
+    "PricingDefaults",
+    "check_pricing",
+    "estimate_pricing",
 ]

@@ -85,6 +85,7 @@ class Node:
 
 class Literal(Node):
     __slots__ = ("value",)
+    value: Any
 
     def __init__(self, value: Any, pos: int) -> None:
         _set(self, "value", value)
@@ -96,6 +97,8 @@ class Ident(Node):
     """A name; `absolute` for a leading dot (`.y`), which skips local scopes and the container."""
 
     __slots__ = ("name", "absolute")
+    name: str
+    absolute: bool
 
     def __init__(self, name: str, pos: int, absolute: bool = False) -> None:
         _set(self, "name", name)
@@ -106,6 +109,9 @@ class Ident(Node):
 
 class Select(Node):
     __slots__ = ("operand", "field", "optional")
+    operand: Node
+    field: str
+    optional: bool
 
     def __init__(self, operand: Node, field: str, pos: int, optional: bool = False) -> None:
         _set(self, "operand", operand)
@@ -120,6 +126,9 @@ class Select(Node):
 
 class Index(Node):
     __slots__ = ("operand", "index", "optional")
+    operand: Node
+    index: Node
+    optional: bool
 
     def __init__(self, operand: Node, index: Node, pos: int, optional: bool = False) -> None:
         _set(self, "operand", operand)
@@ -136,6 +145,10 @@ class Call(Node):
     """A function or operator call; operators use CEL's names (`_+_`, `!_`, `@in`)."""
 
     __slots__ = ("function", "args", "target", "absolute")
+    function: str
+    args: tuple[Node, ...]
+    target: Node | None
+    absolute: bool
 
     def __init__(
         self,
@@ -164,6 +177,8 @@ class ListLit(Node):
     """`optional` holds the indices of `?x` elements."""
 
     __slots__ = ("elements", "optional")
+    elements: tuple[Node, ...]
+    optional: frozenset[int]
 
     def __init__(self, elements: tuple[Node, ...], pos: int, optional: frozenset[int] = frozenset()) -> None:
         elements = tuple(elements)
@@ -180,6 +195,7 @@ class MapLit(Node):
     """`entries` are (key, value, is_optional) triples."""
 
     __slots__ = ("entries",)
+    entries: tuple[tuple[Node, Node, bool], ...]
 
     def __init__(self, entries: tuple[tuple[Node, Node, bool], ...], pos: int) -> None:
         self._init(pos, entries=tuple(entries))
@@ -192,6 +208,8 @@ class Struct(Node):
     """A message construction `pkg.Type{field: value}`; celprice has no message types."""
 
     __slots__ = ("type_name", "fields")
+    type_name: str
+    fields: tuple[tuple[str, Node, bool], ...]
 
     def __init__(self, type_name: str, fields: tuple[tuple[str, Node, bool], ...], pos: int) -> None:
         self._init(pos, type_name=type_name, fields=tuple(fields))
@@ -202,6 +220,9 @@ class Struct(Node):
 
 class Cond(Node):
     __slots__ = ("cond", "then", "otherwise")
+    cond: Node
+    then: Node
+    otherwise: Node
 
     def __init__(self, cond: Node, then: Node, otherwise: Node, pos: int) -> None:
         _set(self, "cond", cond)
@@ -216,6 +237,8 @@ class Cond(Node):
 
 class And(Node):
     __slots__ = ("left", "right")
+    left: Node
+    right: Node
 
     def __init__(self, left: Node, right: Node, pos: int) -> None:
         _set(self, "left", left)
@@ -235,6 +258,8 @@ class Has(Node):
     """`has(operand.field)`: tests presence of a map key (or a field)."""
 
     __slots__ = ("operand", "field")
+    operand: Node
+    field: str
 
     def __init__(self, operand: Node, field: str, pos: int) -> None:
         self._init(pos, operand=operand, field=field)
@@ -254,6 +279,12 @@ class Comprehension(Node):
     """
 
     __slots__ = ("kind", "range", "var", "var2", "predicate", "body")
+    kind: str
+    range: Node
+    var: str
+    var2: str | None
+    predicate: Node | None
+    body: Node
 
     def __init__(
         self,
@@ -293,6 +324,9 @@ class Bind(Node):
     """`cel.bind(var, init, body)`."""
 
     __slots__ = ("var", "init", "body")
+    var: str
+    init: Node
+    body: Node
 
     def __init__(self, var: str, init: Node, body: Node, pos: int) -> None:
         self._init(pos, var=var, init=init, body=body)

@@ -21,7 +21,7 @@ Everything here is plain data so that a check costs a few dict lookups per node.
 from __future__ import annotations
 
 import re
-from typing import Union
+from typing import Any, Union
 
 __all__ = [
     "Var",
@@ -56,7 +56,7 @@ class Var:
         return f"Var({self.name})"
 
 
-Type = Union[str, tuple, Var]
+Type = Union[str, tuple["Type", ...], Var]
 
 DYN = "dyn"
 ERROR = "*error*"
@@ -78,11 +78,11 @@ _TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_.]*)|([(),]))")
 
 
 # id(record type) -> (the type, its fields); records are few (one per field table).
-_RECORDS: dict[int, tuple[tuple, dict]] = {}
-_RECORDS_BY_FIELDS: dict[tuple, tuple] = {}
+_RECORDS: dict[int, tuple[tuple[Any, ...], dict[Any, Any]]] = {}
+_RECORDS_BY_FIELDS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
-def record_type(fields: dict[str, Type]) -> tuple:
+def record_type(fields: dict[str, Type]) -> tuple[Any, ...]:
     """The record type with these typed fields (the same object for the same table)."""
     key = tuple(sorted((name, format_type(t)) for name, t in fields.items()))
     t = _RECORDS_BY_FIELDS.get(key)
@@ -176,7 +176,7 @@ def parse_type(text: str, params: dict[str, Var] | None = None, named: dict[str,
     return types[0]
 
 
-def walk(t: Type, subs: dict) -> Type:
+def walk(t: Type, subs: dict[Any, Any]) -> Type:
     """`t` with its outermost bound variables followed."""
     while type(t) is Var:
         bound = subs.get(t)
@@ -186,12 +186,11 @@ def walk(t: Type, subs: dict) -> Type:
     return t
 
 
-def resolve(t: Type, subs: dict, free: Type | None = None) -> Type:
+def resolve(t: Type, subs: dict[Any, Any], free: Type | None = None) -> Type:
     """`t` with every bound variable replaced; unbound ones become `free` (when given)."""
-    tt = type(t)
-    if tt is str:
+    if isinstance(t, str):
         return t
-    if tt is Var:
+    if isinstance(t, Var):
         t = walk(t, subs)
         if type(t) is Var:
             return t if free is None else free
@@ -199,12 +198,11 @@ def resolve(t: Type, subs: dict, free: Type | None = None) -> Type:
     return (t[0], *[resolve(p, subs, free) for p in t[1:]])
 
 
-def format_type(t: Type, subs: dict | None = None) -> str:
+def format_type(t: Type, subs: dict[Any, Any] | None = None) -> str:
     """The CEL spelling of a type: `map(string, list(int))`; free variables print as dyn."""
-    tt = type(t)
-    if tt is str:
+    if isinstance(t, str):
         return DYN if t == ERROR else t
-    if tt is Var:
+    if isinstance(t, Var):
         if subs is not None:
             bound = walk(t, subs)
             if type(bound) is not Var:
@@ -217,7 +215,7 @@ def is_dyn(t: Type) -> bool:
     return t is DYN or t is ERROR or t == DYN or t == ERROR
 
 
-def _occurs(v: Var, t: Type, subs: dict) -> bool:
+def _occurs(v: Var, t: Type, subs: dict[Any, Any]) -> bool:
     t = walk(t, subs)
     if t is v:
         return True
@@ -232,7 +230,7 @@ def _nullable(t: Type) -> bool:
     return t not in _NOT_NULLABLE and t not in NUMBERS and t != "null_type"
 
 
-def assignable(p: Type, a: Type, subs: dict, trail: list) -> bool:
+def assignable(p: Type, a: Type, subs: dict[Any, Any], trail: list[Any]) -> bool:
     """Whether a value of type `a` may be passed where `p` is expected, binding type
     variables in `subs` as needed (each binding is appended to `trail` for `undo`)."""
     if type(p) is Var:
@@ -249,19 +247,19 @@ def assignable(p: Type, a: Type, subs: dict, trail: list) -> bool:
         if p == a or p in _DYNS or a in _DYNS:
             return True
         return a == "null_type" and _nullable(p)
-    if tp is Var:
+    if isinstance(p, Var):
         if ta is Var or not _occurs(p, a, subs):
             subs[p] = a
             trail.append(p)
             return True
         return False
-    if ta is Var:
+    if isinstance(a, Var):
         if _occurs(a, p, subs):
             return False
         subs[a] = p
         trail.append(a)
         return True
-    if tp is tuple and ta is tuple:
+    if isinstance(p, tuple) and isinstance(a, tuple):
         if p[0] != a[0] or len(p) != len(a):
             return False
         for x, y in zip(p[1:], a[1:]):
@@ -285,7 +283,7 @@ class Rebound:
         self.old = old
 
 
-def _widens(var: Var, a: Type, subs: dict, trail: list) -> bool:
+def _widens(var: Var, a: Type, subs: dict[Any, Any], trail: list[Any]) -> bool:
     """A type variable already bound to T meeting a more general type (dyn
     after int, list(dyn) after list(int)) takes the more general one, as
     cel-go's unification does: `list(int) + list(dyn)` is a list(dyn)."""
@@ -309,14 +307,14 @@ def _widens(var: Var, a: Type, subs: dict, trail: list) -> bool:
     return True
 
 
-def _has_var(t: Type, subs: dict) -> bool:
+def _has_var(t: Type, subs: dict[Any, Any]) -> bool:
     t = walk(t, subs)
     if type(t) is Var:
         return True
     return type(t) is tuple and any(_has_var(x, subs) for x in t[1:])
 
 
-def undo(subs: dict, trail: list, mark: int = 0) -> None:
+def undo(subs: dict[Any, Any], trail: list[Any], mark: int = 0) -> None:
     while len(trail) > mark:
         entry = trail.pop()
         if type(entry) is Rebound:
@@ -325,14 +323,14 @@ def undo(subs: dict, trail: list, mark: int = 0) -> None:
             del subs[entry]
 
 
-def rebind(subs: dict, trail: list, var: Var, t: Type) -> None:
+def rebind(subs: dict[Any, Any], trail: list[Any], var: Var, t: Type) -> None:
     """Bind `var` to `t`, recorded on the trail so `undo` can take it back."""
     old = subs.get(var)
     subs[var] = t
     trail.append(var if old is None else Rebound(var, old))
 
 
-def _less_or_equally_specific(t1: Type, t2: Type, subs: dict) -> bool:
+def _less_or_equally_specific(t1: Type, t2: Type, subs: dict[Any, Any]) -> bool:
     t1, t2 = walk(t1, subs), walk(t2, subs)
     if t1 == DYN or t1 == ERROR or type(t1) is Var:
         return True
@@ -349,6 +347,6 @@ def _less_or_equally_specific(t1: Type, t2: Type, subs: dict) -> bool:
     return t1 == t2
 
 
-def more_general(t1: Type, t2: Type, subs: dict) -> Type:
+def more_general(t1: Type, t2: Type, subs: dict[Any, Any]) -> Type:
     """The more general of two mutually assignable types (dyn over int, optional over null)."""
     return t1 if _less_or_equally_specific(t1, t2, subs) else t2

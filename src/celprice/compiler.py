@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from types import FunctionType
 from typing import Any
 
-from . import ast, names
+from . import ast, names, stack
 from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
 from .budget import CTX, Budget, shared
 from .checker import CheckResult
@@ -86,6 +87,8 @@ def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckRes
     and calls, which are then not resolved again."""
     c = _Compiler(env, source, checked)
     result = c.compile(node, frozenset())
+    if node.depth > stack.LEVELS and type(result) is FunctionType:
+        result = stack.guard(result)  # room for the levels above the first guard
     if c.errors:
         raise CELCheckError(c.errors)
     if type(result) is _Const:
@@ -96,7 +99,7 @@ def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckRes
 class _Compiler:
     def __init__(self, env: Environment, source: str, checked: CheckResult | None = None) -> None:
         self.env = env
-        self.refs: dict[int, tuple] = checked.references if checked is not None else {}
+        self.refs: dict[int, tuple[Any, ...]] = checked.references if checked is not None else {}
         self.source = source
         self.limits = env.limits
         self.static = env.declares_variables
@@ -116,11 +119,16 @@ class _Compiler:
 
     # --- dispatch -----------------------------------------------------------------
 
-    def compile(self, node: ast.Node, scope: frozenset) -> Any:
+    def compile(self, node: ast.Node, scope: frozenset[str]) -> Any:
+        if node.depth >= stack.LEVELS and stack.crossing(node):
+            # Deep expressions: a look at the stack every LEVELS levels, when
+            # compiling and in the closure (docs/architecture.md, "Deep expressions").
+            result = stack.deep(getattr(self, "c_" + type(node).__name__), node, scope)
+            return stack.guard(result) if type(result) is FunctionType else result
         method = getattr(self, "c_" + type(node).__name__)
         return method(node, scope)
 
-    def code(self, node: ast.Node, scope: frozenset) -> Code:
+    def code(self, node: ast.Node, scope: frozenset[str]) -> Code:
         return _code(self.compile(node, scope))
 
     def fold(self, fn: Code, parts: list[Any]) -> Any:
@@ -140,13 +148,13 @@ class _Compiler:
 
     # --- leaves -------------------------------------------------------------------
 
-    def c_Literal(self, node: ast.Literal, scope: frozenset) -> Any:
+    def c_Literal(self, node: ast.Literal, scope: frozenset[str]) -> Any:
         return _Const(node.value)
 
-    def c_Ident(self, node: ast.Ident, scope: frozenset) -> Any:
+    def c_Ident(self, node: ast.Ident, scope: frozenset[str]) -> Any:
         return self.resolve(node, [], scope, node)
 
-    def resolve(self, root: ast.Ident, fields: list[tuple[str, int]], scope: frozenset, outer: ast.Node) -> Any:
+    def resolve(self, root: ast.Ident, fields: list[tuple[str, int]], scope: frozenset[str], outer: ast.Node) -> Any:
         """A name, possibly qualified (`a.b.c`), as a local, a variable or a type.
 
         `fields` are the (name, position) of the selections after the root
@@ -235,7 +243,7 @@ class _Compiler:
 
         return Read(read, name, missing, pos)
 
-    def dynamic_lookup(self, candidates: list, first: str, pos: int) -> Code:
+    def dynamic_lookup(self, candidates: list[Any], first: str, pos: int) -> Code:
         """Resolution at run time, for environments that declare no variables."""
         container = self.env.container
         steps = [(name, tuple(rest)) for name, rest in candidates]
@@ -324,7 +332,7 @@ class _Compiler:
 
     # --- selection, indexing ----------------------------------------------------------
 
-    def c_Select(self, node: ast.Select, scope: frozenset) -> Any:
+    def c_Select(self, node: ast.Select, scope: frozenset[str]) -> Any:
         if not node.optional:
             chain: list[tuple[str, int]] = []
             root: ast.Node = node
@@ -346,7 +354,7 @@ class _Compiler:
 
         return self.fold(opt_select, [operand])
 
-    def c_Index(self, node: ast.Index, scope: frozenset) -> Any:
+    def c_Index(self, node: ast.Index, scope: frozenset[str]) -> Any:
         operand = self.compile(node.operand, scope)
         key = self.compile(node.index, scope)
         if not node.optional and ("_[_]", False) in self.env.overrides:
@@ -395,7 +403,7 @@ class _Compiler:
 
         return self.fold(idx, [operand, key])
 
-    def c_Has(self, node: ast.Has, scope: frozenset) -> Any:
+    def c_Has(self, node: ast.Has, scope: frozenset[str]) -> Any:
         operand = self.compile(node.operand, scope)
         o, field, pos = _code(operand), node.field, node.pos
 
@@ -409,13 +417,13 @@ class _Compiler:
 
     # --- logic ----------------------------------------------------------------------
 
-    def c_And(self, node: ast.And, scope: frozenset) -> Any:
+    def c_And(self, node: ast.And, scope: frozenset[str]) -> Any:
         return self.logic(node, scope, stop=False)
 
-    def c_Or(self, node: ast.Or, scope: frozenset) -> Any:
+    def c_Or(self, node: ast.Or, scope: frozenset[str]) -> Any:
         return self.logic(node, scope, stop=True)
 
-    def logic(self, node: ast.And, scope: frozenset, stop: bool) -> Any:
+    def logic(self, node: ast.And, scope: frozenset[str], stop: bool) -> Any:
         """`&&` (stop=False) and `||` (stop=True): a deciding value on either side wins over errors."""
         left = self.compile(node.left, scope)
         right = self.compile(node.right, scope)
@@ -463,7 +471,7 @@ class _Compiler:
 
         return self.fold(and_or, [left, right])
 
-    def c_Cond(self, node: ast.Cond, scope: frozenset) -> Any:
+    def c_Cond(self, node: ast.Cond, scope: frozenset[str]) -> Any:
         cond = self.compile(node.cond, scope)
         then = self.compile(node.then, scope)
         other = self.compile(node.otherwise, scope)
@@ -485,7 +493,7 @@ class _Compiler:
 
     # --- calls ----------------------------------------------------------------------
 
-    def c_Call(self, node: ast.Call, scope: frozenset) -> Any:
+    def c_Call(self, node: ast.Call, scope: frozenset[str]) -> Any:
         env = self.env
         ref = self.refs.get(id(node))
         if ref is not None:
@@ -500,7 +508,7 @@ class _Compiler:
             return self.unknown_function(name, args, node, scope, member)
         return self.call(entry, args, node, scope)
 
-    def unknown_function(self, name: str, args: tuple, node: ast.Node, scope: frozenset, member: bool) -> Any:
+    def unknown_function(self, name: str, args: tuple[Any, ...], node: ast.Node, scope: frozenset[str], member: bool) -> Any:
         kind = "method" if member else "function"
         if self.static:
             return self.error(names.undeclared(name, "", kind), node.pos)
@@ -514,7 +522,7 @@ class _Compiler:
 
         return unknown
 
-    def call(self, entry: Entry, args: tuple, node: ast.Node, scope: frozenset) -> Any:
+    def call(self, entry: Entry, args: tuple[Any, ...], node: ast.Node, scope: frozenset[str]) -> Any:
         """A call routed by what the registry and the environment say of it.
 
         A specialised closure stands for the standard implementation only when
@@ -587,7 +595,7 @@ class _Compiler:
 
         return call
 
-    def plain_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
+    def plain_call(self, name: str, impl: Callable[..., Any], codes: list[Any], pos: int) -> Code:
         n = len(codes)
         if n == 0:
             def fn(a: Any) -> Any:
@@ -649,7 +657,7 @@ class _Compiler:
 
         return parse
 
-    def scan_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
+    def scan_call(self, name: str, impl: Callable[..., Any], codes: list[Any], pos: int) -> Code:
         """A call charged the length of its first argument (a string or list it
         reads through), when there is a budget: the common helpers and string
         searches, without the general checked call's argument tuple."""
@@ -680,7 +688,7 @@ class _Compiler:
         return scan
 
     def checked_call(
-        self, entry: Entry, impl: Callable[..., Any], precheck: Any, over: Overrides | None, codes: list, pos: int
+        self, entry: Entry, impl: Callable[..., Any], precheck: Any, over: Overrides | None, codes: list[Any], pos: int
     ) -> Code:
         """A call whose cost and result size are checked (and charged) around the
         standard implementation; an environment's overload, when one applies,
@@ -750,7 +758,7 @@ class _Compiler:
 
     # --- literals ----------------------------------------------------------------------
 
-    def c_ListLit(self, node: ast.ListLit, scope: frozenset) -> Any:
+    def c_ListLit(self, node: ast.ListLit, scope: frozenset[str]) -> Any:
         parts = [self.compile(e, scope) for e in node.elements]
         codes = [_code(p) for p in parts]
         optional = node.optional
@@ -776,7 +784,7 @@ class _Compiler:
         # Lists are mutable Python objects: never share one constant between evaluations.
         return build
 
-    def c_MapLit(self, node: ast.MapLit, scope: frozenset) -> Any:
+    def c_MapLit(self, node: ast.MapLit, scope: frozenset[str]) -> Any:
         entries = [
             (_code(self.compile(k, scope)), _code(self.compile(v, scope)), opt, k.pos)
             for k, v, opt in node.entries
@@ -798,7 +806,7 @@ class _Compiler:
 
         return build
 
-    def c_Struct(self, node: ast.Struct, scope: frozenset) -> Any:
+    def c_Struct(self, node: ast.Struct, scope: frozenset[str]) -> Any:
         for _, v, _ in node.fields:
             self.compile(v, scope)
         name, pos = node.type_name, node.pos
@@ -812,7 +820,7 @@ class _Compiler:
 
     # --- macros -------------------------------------------------------------------------
 
-    def c_Bind(self, node: ast.Bind, scope: frozenset) -> Any:
+    def c_Bind(self, node: ast.Bind, scope: frozenset[str]) -> Any:
         self.needs_scope = True
         init = self.code(node.init, scope)
         body = self.code(node.body, scope | {node.var})
@@ -831,7 +839,7 @@ class _Compiler:
 
         return bind
 
-    def c_Comprehension(self, node: ast.Comprehension, scope: frozenset) -> Any:
+    def c_Comprehension(self, node: ast.Comprehension, scope: frozenset[str]) -> Any:
         self.needs_scope = True
         if node.kind == "sort_by" and "lists" not in self.env.extensions:
             # Not a macro without the lists extension: a method nothing declares.
@@ -895,13 +903,14 @@ def _estimate(
     node: ast.Node, builders: frozenset[str], sized: frozenset[str], scans: frozenset[str] = frozenset()
 ) -> tuple[int, int | None, int | None]:
     """(min cost, max cost, max size of the value built) of a node."""
+    if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+        return stack.resume(_estimate, node, builders, sized, scans)
     t = type(node)
-    if t is ast.Literal:
+    if type(node) is ast.Literal:
         v = node.value
         # Only strings and bytes are sized; a number adds nothing to what `+` builds.
-        size = len(v) if isinstance(v, (str, bytes)) else 0
-        return 1, 1, size
-    if t is ast.Ident:
+        return 1, 1, len(v) if isinstance(v, (str, bytes)) else 0
+    if type(node) is ast.Ident:
         return 1, 1, None
     kids = [_estimate(k, builders, sized, scans) for k in node.children()]
     lo = 1 + sum(k[0] for k in kids)
@@ -909,11 +918,11 @@ def _estimate(
     size: int | None = None
     if t in (ast.And, ast.Or):
         lo = 1 + kids[0][0]
-    elif t is ast.Cond:
+    elif type(node) is ast.Cond:
         lo = 1 + kids[0][0] + min(kids[1][0], kids[2][0])
-    elif t is ast.ListLit or t is ast.MapLit:
-        size = len(node.children()) if t is ast.ListLit else len(node.entries)
-    elif t is ast.Call and _call_name(node, builders | sized) in builders:
+    elif type(node) is ast.ListLit or type(node) is ast.MapLit:
+        size = len(node.elements) if isinstance(node, ast.ListLit) else len(node.entries)
+    elif type(node) is ast.Call and _call_name(node, builders | sized) in builders:
         sizes = [k[2] for k in kids]
         numeric = any(type(k) is ast.Literal and type(k.value) in (int, float, UInt) for k in node.children())
         if node.function == "_+_" and numeric:
@@ -924,7 +933,7 @@ def _estimate(
                 hi += size
         else:
             hi = None
-    elif t is ast.Call and _call_name(node, builders | sized) in sized:
+    elif type(node) is ast.Call and _call_name(node, builders | sized) in sized:
         # in, contains, math.greatest, duration(), ... charge the size of what
         # they scan: known only when every argument's size is.
         # A walk goes deeper than the sizes known here: open-ended unless
@@ -936,11 +945,11 @@ def _estimate(
             hi += sum(sizes)  # type: ignore[arg-type]
         else:
             hi = None
-    elif t is ast.Call and _call_name(node, builders | sized) == "matches" and hi is not None:
+    elif type(node) is ast.Call and _call_name(node, builders | sized) == "matches" and hi is not None:
         pattern = node.args[-1] if node.args else None
         if not (type(pattern) is ast.Literal and type(pattern.value) is str):
             hi += REGEX_COMPILE_COST
-    elif t is ast.Comprehension:
+    elif type(node) is ast.Comprehension:
         rng = kids[0]
         n = rng[2]
         per = sum(k[1] for k in kids[1:]) if all(k[1] is not None for k in kids[1:]) else None  # type: ignore[misc]

@@ -146,8 +146,8 @@ def compile_comprehension(
 
     if kind in ("map", "transform_list"):
         # (filter has one variable and no predicate: _single_var_collect.)
-        def collect(a: Any) -> list:
-            out: list = []
+        def collect(a: Any) -> list[Any]:
+            out: list[Any] = []
             append = out.append
 
             def step(s: Any) -> bool:
@@ -171,7 +171,7 @@ def compile_comprehension(
         entry = kind == "transform_map_entry"
 
         def transform_map(a: Any) -> Any:
-            out: dict = {}
+            out: dict[Any, Any] = {}
             result: list[Any] = [out]
 
             def step(s: Any) -> bool:
@@ -270,7 +270,7 @@ def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, co
                         error = e
                     continue
                 if v is decide:
-                    return decide
+                    return not other
                 if v is not other and error is None:
                     error = _not_bool(kind, v, pos)
         finally:
@@ -290,11 +290,11 @@ def _single_var_collect(
     """map and filter with one variable, the loop written out: no per-element call but the body."""
     is_filter = kind == "filter"
 
-    def collect(a: Any) -> list:
+    def collect(a: Any) -> list[Any]:
         ctx = a[CTX]
         items = _items(rng(a), kind, pos)
         saved = a.get(key, _MISSING)
-        out: list = []
+        out: list[Any] = []
         append = out.append
         # map and filter visit every element: without a deadline to watch,
         # the whole loop can be charged before it starts.
@@ -331,7 +331,7 @@ def _single_var_collect(
     return collect
 
 
-def _insert(result: list, k: Any, v: Any, pos: int) -> None:
+def _insert(result: list[Any], k: Any, v: Any, pos: int) -> None:
     result[0] = map_insert(result[0], k, v, pos)
 
 

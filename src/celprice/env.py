@@ -1,7 +1,6 @@
 """Environments: what names an expression may use, which functions exist, and the limits."""
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -84,12 +83,9 @@ class Environment:
             except ValueError as e:
                 raise CELError(f"variable {name!r}: {e}") from None
             self.variables[name] = type_text
+        # Any max_nesting_depth is safe without touching the process's
+        # recursion limit: deep expressions carry on in fresh threads (stack.py).
         self.limits = limits or Limits()
-        # Compiling and evaluating recurse about four Python frames per level
-        # of nesting; make sure an expression at the depth limit fits.
-        needed = 5 * self.limits.max_nesting_depth + 500
-        if sys.getrecursionlimit() < needed:
-            sys.setrecursionlimit(needed)
         self.custom: tuple[Function, ...] = tuple(functions)
         for fn in self.custom:
             for ov in fn.overloads:

@@ -5,6 +5,8 @@ inside the engine are converted at the boundary.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "CELError",
     "CELSyntaxError",
@@ -101,7 +103,7 @@ class CELSyntaxError(_Located):
 class CELCheckError(CELError):
     """Static checking found problems; `problems` lists each located error."""
 
-    def __init__(self, problems: list[CELSyntaxError | _Located]) -> None:
+    def __init__(self, problems: Sequence[CELSyntaxError | _Located]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 

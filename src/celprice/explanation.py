@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ast
+from . import ast, stack
 from .env import Environment
 from .errors import CELCheckError, CELError, CELEvaluationError
 from .json_values import to_json
@@ -84,9 +84,11 @@ class _Explainer:
             step.error = cel_error_text(e)
 
     def build(self, node: ast.Node, binds: tuple[tuple[str, str], ...]) -> Step:
+        if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+            return stack.resume(self.build, node, binds)
         text = render(node)
         step = Step(text, literal=isinstance(node, ast.Literal))
-        if step.literal:
+        if isinstance(node, ast.Literal):
             step.value = node.value  # shown as its text; kept for `?:` deciding on a literal
         else:
             self.evaluate(step, _with_binds(text, binds))
@@ -95,7 +97,7 @@ class _Explainer:
 
     def children(self, node: ast.Node, step: Step, binds: tuple[tuple[str, str], ...]) -> list[Step]:
         kind = type(node)
-        if kind is ast.Comprehension:
+        if type(node) is ast.Comprehension:
             over = self.build(node.range, binds)
             steps = [over]
             skipped: set[int] = set()  # the elements a filter (`map(x, p, t)`) leaves out
@@ -104,10 +106,10 @@ class _Explainer:
                 skipped = {i for i, e in enumerate(steps[-1].children) if e.value is False}
             steps.append(self.per_element(node, node.body, over, binds, skipped))
             return steps
-        if kind is ast.Bind:
+        if type(node) is ast.Bind:
             inner = (*binds, (node.var, render(node.init)))
             return [self.build(node.init, binds), self.build(node.body, inner)]
-        if kind is ast.Cond:
+        if type(node) is ast.Cond:
             cond = self.build(node.cond, binds)
             if cond.error is not None:
                 reason = "the condition failed"

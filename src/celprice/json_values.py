@@ -65,4 +65,5 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
 
 def type_of(value: Any) -> str:
     """The CEL type name of a value, as `type(value)` gives it."""
-    return _TYPE_OF.evaluate({"v": value}).name
+    name: str = _TYPE_OF.evaluate({"v": value}).name
+    return name

@@ -271,30 +271,30 @@ def _qualified_name(node: ast.Node) -> str | None:
 class _Callbacks:
     """Methods named after the grammar's rule aliases; each returns an AST node."""
 
-    def start(self, c: list) -> ast.Node:
+    def start(self, c: list[ast.Node]) -> ast.Node:
         return c[0]
 
-    def ternary(self, c: list) -> ast.Node:
+    def ternary(self, c: list[Any]) -> ast.Node:
         return ast.Cond(c[0], c[2], c[4], c[1].start_pos)
 
-    def or_(self, c: list) -> ast.Node:
+    def or_(self, c: list[Any]) -> ast.Node:
         return ast.Or(c[0], c[2], c[1].start_pos)
 
-    def and_(self, c: list) -> ast.Node:
+    def and_(self, c: list[Any]) -> ast.Node:
         return ast.And(c[0], c[2], c[1].start_pos)
 
-    def binary(self, c: list) -> ast.Node:
+    def binary(self, c: list[Any]) -> ast.Node:
         op = c[1]
         return ast.Call(_BINARY[str(op)], (c[0], c[2]), op.start_pos)
 
-    def nots(self, c: list) -> ast.Node:
-        node = c[-1]
+    def nots(self, c: list[Any]) -> ast.Node:
+        node: ast.Node = c[-1]
         for tok in reversed(c[:-1]):
             node = ast.Call("!_", (node,), tok.start_pos)
         return node
 
-    def negs(self, c: list) -> ast.Node:
-        node = c[-1]
+    def negs(self, c: list[Any]) -> ast.Node:
+        node: ast.Node = c[-1]
         minuses = c[:-1]
         if type(node) is Int64Boundary or (
             type(node) is ast.Literal and type(node.value) in (int, float) and node.value != INT64_MIN
@@ -307,17 +307,17 @@ class _Callbacks:
             node = ast.Call("-_", (node,), tok.start_pos)
         return node
 
-    def select(self, c: list) -> ast.Node:
+    def select(self, c: list[Any]) -> ast.Node:
         return ast.Select(c[0], c[2], c[1].start_pos)
 
-    def opt_select(self, c: list) -> ast.Node:
+    def opt_select(self, c: list[Any]) -> ast.Node:
         return ast.Select(c[0], c[2], c[1].start_pos, optional=True)
 
-    def ident_or_kw(self, c: list) -> str:
+    def ident_or_kw(self, c: list[Any]) -> str:
         text = str(c[0])
         return text[1:-1] if text[0] == "`" else text
 
-    def member_call(self, c: list) -> ast.Node:
+    def member_call(self, c: list[Any]) -> ast.Node:
         target, name, args = c[0], c[2], tuple(c[4] or ())
         pos = c[3].start_pos
         macro = _expand_member_macro(target, name, args, pos)
@@ -325,25 +325,25 @@ class _Callbacks:
             return macro
         return ast.Call(name, args, pos, target=target)
 
-    def index(self, c: list) -> ast.Node:
+    def index(self, c: list[Any]) -> ast.Node:
         return ast.Index(c[0], c[2], c[1].start_pos)
 
-    def opt_index(self, c: list) -> ast.Node:
+    def opt_index(self, c: list[Any]) -> ast.Node:
         return ast.Index(c[0], c[2], c[1].start_pos, optional=True)
 
-    def struct(self, c: list) -> ast.Node:
+    def struct(self, c: list[Any]) -> ast.Node:
         name = _qualified_name(c[0])
         if name is None:
             raise _Fail("Syntax error: a message construction needs a type name", c[1].start_pos)
         return ast.Struct(name, tuple(c[2] or ()), c[1].start_pos)
 
-    def ident(self, c: list) -> ast.Node:
+    def ident(self, c: list[Any]) -> ast.Node:
         return ast.Ident(_check_ident(c[0]), c[0].start_pos)
 
-    def root_ident(self, c: list) -> ast.Node:
+    def root_ident(self, c: list[Any]) -> ast.Node:
         return ast.Ident(_check_ident(c[1]), c[0].start_pos, absolute=True)
 
-    def global_call(self, c: list) -> ast.Node:
+    def global_call(self, c: list[Any]) -> ast.Node:
         name = _check_ident(c[0])
         args = tuple(c[2] or ())
         pos = c[1].start_pos
@@ -353,18 +353,18 @@ class _Callbacks:
             return ast.Has(args[0].operand, args[0].field, args[0].pos)
         return ast.Call(name, args, pos)
 
-    def root_call(self, c: list) -> ast.Node:
+    def root_call(self, c: list[Any]) -> ast.Node:
         return ast.Call(_check_ident(c[1]), tuple(c[3] or ()), c[2].start_pos, absolute=True)
 
-    def paren(self, c: list) -> ast.Node:
-        node = c[1]
+    def paren(self, c: list[Any]) -> ast.Node:
+        node: ast.Node = c[1]
         if type(node) is Int64Boundary:
             raise _Fail(f"Syntax error: invalid int literal '{node.value}'", node.pos)
         # A parenthesised group counts as a level of nesting, as in cel-go.
         object.__setattr__(node, "depth", node.depth + 1)
         return node
 
-    def list_lit(self, c: list) -> ast.Node:
+    def list_lit(self, c: list[Any]) -> ast.Node:
         elems = c[1] or ()
         return ast.ListLit(
             tuple(e for e, _ in elems),
@@ -372,59 +372,59 @@ class _Callbacks:
             frozenset(i for i, (_, opt) in enumerate(elems) if opt),
         )
 
-    def list_elems(self, c: list) -> list:
+    def list_elems(self, c: list[Any]) -> list[Any]:
         return [x for x in c if isinstance(x, tuple)]
 
-    def list_elem(self, c: list) -> tuple:
+    def list_elem(self, c: list[Any]) -> tuple[Any, ...]:
         return (c[-1], len(c) == 2)
 
-    def map_lit(self, c: list) -> ast.Node:
+    def map_lit(self, c: list[Any]) -> ast.Node:
         return ast.MapLit(tuple(c[1] or ()), c[0].start_pos)
 
-    def map_entries(self, c: list) -> list:
+    def map_entries(self, c: list[Any]) -> list[Any]:
         return [x for x in c if isinstance(x, tuple)]
 
-    def map_entry(self, c: list) -> tuple:
+    def map_entry(self, c: list[Any]) -> tuple[Any, ...]:
         if len(c) == 4:
             return (c[1], c[3], True)
         return (c[0], c[2], False)
 
-    def fields(self, c: list) -> list:
+    def fields(self, c: list[Any]) -> list[Any]:
         return [x for x in c if isinstance(x, tuple)]
 
-    def field(self, c: list) -> tuple:
+    def field(self, c: list[Any]) -> tuple[Any, ...]:
         if len(c) == 4:
             return (str(c[1]).strip("`"), c[3], True)
         return (str(c[0]).strip("`"), c[2], False)
 
-    def args(self, c: list) -> list:
+    def args(self, c: list[Any]) -> list[Any]:
         return [x for x in c if isinstance(x, ast.Node)]
 
-    def float_lit(self, c: list) -> ast.Node:
+    def float_lit(self, c: list[Any]) -> ast.Node:
         value = float(str(c[0]))
         if value in (float("inf"), float("-inf")):
             raise _Fail(f"Syntax error: invalid double literal '{str(c[0])[:30]}': out of range", c[0].start_pos)
         return ast.Literal(value, c[0].start_pos)
 
-    def uint_lit(self, c: list) -> ast.Node:
+    def uint_lit(self, c: list[Any]) -> ast.Node:
         value = _digits_value(str(c[0])[:-1], c[0].start_pos, "uint")
         if value > UINT64_MAX:
             raise _Fail(f"Syntax error: invalid uint literal '{c[0]}'", c[0].start_pos)
         return ast.Literal(UInt(value), c[0].start_pos)
 
-    def int_lit(self, c: list) -> ast.Node:
+    def int_lit(self, c: list[Any]) -> ast.Node:
         return _parse_int(str(c[0]), c[0].start_pos)
 
-    def string_lit(self, c: list) -> ast.Node:
+    def string_lit(self, c: list[Any]) -> ast.Node:
         return ast.Literal(_decode_string(str(c[0]), c[0].start_pos), c[0].start_pos)
 
-    def true_lit(self, c: list) -> ast.Node:
+    def true_lit(self, c: list[Any]) -> ast.Node:
         return ast.Literal(True, c[0].start_pos)
 
-    def false_lit(self, c: list) -> ast.Node:
+    def false_lit(self, c: list[Any]) -> ast.Node:
         return ast.Literal(False, c[0].start_pos)
 
-    def null_lit(self, c: list) -> ast.Node:
+    def null_lit(self, c: list[Any]) -> ast.Node:
         return ast.Literal(None, c[0].start_pos)
 
 
@@ -515,7 +515,7 @@ def parse(source: str, *, max_length: int = MAX_SOURCE_LENGTH, max_depth: int = 
             f"over the limit of {max_length} (max_expression_length)"
         )
     try:
-        node = _parser().parse(source)
+        node: ast.Node = _parser().parse(source)
     except _Fail as e:
         raise CELSyntaxError(e.message, source=source, offset=e.pos) from None
     except UnexpectedToken as e:

@@ -7,9 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import budget as _budget
+from . import stack
+from .ast import Node
 from .budget import CTX, Budget, _slot
-from .compiler import compile_ast, estimate_cost
+from .compiler import Code, Compiled, compile_ast, estimate_cost
 from .env import Environment, default_environment
+from .limits import Limits
+from .values import Value
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
 from .checker import CheckResult, check
 from .parser import parse
@@ -21,10 +25,24 @@ CACHE_MAX_SOURCE = 1_000_000  # code points of source held by the cache at most
 _EMPTY: Mapping[str, Any] = {}
 
 
+def _check_and_compile(node: Node, env: Environment, source: str) -> tuple[CheckResult | None, Compiled]:
+    checked = check(node, env, source) if env.checks else None
+    return checked, compile_ast(node, env, source, checked)
+
+
 class Program:
     """A compiled CEL expression: immutable, and safe to share between threads."""
 
     __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_shares_budget", "_limits")
+    source: str
+    env: Environment
+    ast: Node
+    result_type: str | None
+    checked: CheckResult | None
+    _root: Code
+    _needs_scope: bool
+    _shares_budget: bool
+    _limits: Limits
 
     def __init__(self, source: str, env: Environment) -> None:
         limits = env.limits
@@ -32,11 +50,11 @@ class Program:
         # `result_type`: the checked type of the expression as a CEL type name
         # ("int", "list(string)", "dyn"), None when the environment does not check;
         # `checked` gives the type of every node (checker.CheckResult), or None.
-        checked: CheckResult | None = None
         try:
-            if env.checks:
-                checked = check(node, env, source)
-            compiled = compile_ast(node, env, source, checked)
+            if node.depth > stack.LEVELS:
+                checked, compiled = stack.deep(_check_and_compile, node, env, source)
+            else:
+                checked, compiled = _check_and_compile(node, env, source)
         except RecursionError:
             raise CELSyntaxError(
                 f"Syntax error: expression nests too deeply to compile (max_nesting_depth {limits.max_nesting_depth})"
@@ -59,7 +77,7 @@ class Program:
         # Programs are shared between threads and cached: they never change.
         raise AttributeError("Program is immutable")
 
-    def evaluate(self, activation: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, activation: Mapping[str, Any] | None = None) -> Value:
         """Evaluate against the caller's variables (read in place, never copied deeply)."""
         if activation is None:
             activation = _EMPTY
@@ -176,6 +194,6 @@ def compile(source: str, env: Environment | None = None, *, cache: bool = True) 
     return Program(source, env)
 
 
-def evaluate(source: str, activation: Mapping[str, Any] | None = None, env: Environment | None = None) -> Any:
+def evaluate(source: str, activation: Mapping[str, Any] | None = None, env: Environment | None = None) -> Value:
     """Compile (cached) and evaluate in one step."""
     return compile(source, env).evaluate(activation)

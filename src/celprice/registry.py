@@ -34,7 +34,7 @@ from .values import Duration, Optional, Timestamp, Type, UInt, type_name
 
 __all__ = ["Cost", "Overload", "Function", "standard", "Registry", "Entry", "Overrides", "validate_type"]
 
-Check = Callable[[tuple, Any, Limits], None]
+Check = Callable[[tuple[Any, ...], Any, Limits], None]
 
 
 class Cost(enum.Enum):
@@ -219,10 +219,10 @@ def _matcher(parsed: TypeName) -> Callable[[Any], bool] | None:
     """A runtime check for a parameter type, or None when anything is accepted."""
     if isinstance(parsed, Var):
         return None
-    return _MATCH_TYPES.get(parsed if isinstance(parsed, str) else parsed[0])
+    return _MATCH_TYPES.get(parsed if isinstance(parsed, str) else str(parsed[0]))
 
 
-def _general_match(general: list[tuple[int, tuple, Callable[..., Any]]], args: Sequence[Any]) -> Callable[..., Any] | None:
+def _general_match(general: list[tuple[int, tuple[Any, ...], Callable[..., Any]]], args: Sequence[Any]) -> Callable[..., Any] | None:
     """The first overload of (arity, per-parameter checks, impl) that accepts `args`."""
     n = len(args)
     for arity, checks, impl in general:
@@ -247,7 +247,7 @@ class Overrides:
     def __init__(self, name: str, overloads: Sequence[Overload], fallback: Callable[..., Any] | None) -> None:
         self.name = name
         self.exact: dict[tuple[type, ...], Callable[..., Any]] = {}
-        self.general: list[tuple[int, tuple, Callable[..., Any]]] = []
+        self.general: list[tuple[int, tuple[Any, ...], Callable[..., Any]]] = []
         for ov in overloads:
             parsed = [parse_type(p) for p in ov.params]
             if all(isinstance(t, str) and t in _EXACT_TYPES for t in parsed):

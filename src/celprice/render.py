@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import ast
+from . import ast, stack
 from .ast import MACRO_NAMES as _MACRO_NAMES
 from .values import UInt
 
@@ -57,11 +57,11 @@ def _unary(node: ast.Node) -> str | None:
 
 def _precedence(node: ast.Node) -> int:
     kind = type(node)
-    if kind is ast.Cond:
+    if type(node) is ast.Cond:
         return _TERNARY
-    if kind is ast.Or:
+    if type(node) is ast.Or:
         return _OR
-    if kind is ast.And:
+    if type(node) is ast.And:
         return _AND
     op = _binary(node)
     if op is not None:
@@ -135,39 +135,41 @@ def _args(nodes: tuple[ast.Node, ...]) -> str:
 
 def render(node: ast.Node) -> str:
     """CEL source for a node; parsing it gives back an equal tree."""
+    if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+        return stack.resume(render, node)
     kind = type(node)
     if isinstance(node, ast.Literal):
         return _literal(node.value)
-    if kind is ast.Ident:
+    if type(node) is ast.Ident:
         return ("." if node.absolute else "") + node.name
-    if kind is ast.Select:
+    if type(node) is ast.Select:
         return _wrap(node.operand, _MEMBER) + (".?" if node.optional else ".") + _field(node.field)
-    if kind is ast.Index:
+    if type(node) is ast.Index:
         return _wrap(node.operand, _MEMBER) + ("[?" if node.optional else "[") + render(node.index) + "]"
-    if kind is ast.Call:
+    if type(node) is ast.Call:
         return _call(node)
-    if kind is ast.Cond:
+    if type(node) is ast.Cond:
         return f"{_wrap(node.cond, _OR)} ? {_wrap(node.then, _OR)} : {render(node.otherwise)}"
-    if kind is ast.Or:
+    if type(node) is ast.Or:
         return f"{_wrap(node.left, _OR)} || {_wrap(node.right, _OR + 1)}"
-    if kind is ast.And:
+    if type(node) is ast.And:
         return f"{_wrap(node.left, _AND)} && {_wrap(node.right, _AND + 1)}"
-    if kind is ast.ListLit:
+    if type(node) is ast.ListLit:
         items = [("?" if i in node.optional else "") + render(e) for i, e in enumerate(node.elements)]
         return "[" + ", ".join(items) + "]"
-    if kind is ast.MapLit:
+    if type(node) is ast.MapLit:
         entries = [("?" if opt else "") + f"{render(k)}: {render(v)}" for k, v, opt in node.entries]
         return "{" + ", ".join(entries) + "}"
-    if kind is ast.Struct:
+    if type(node) is ast.Struct:
         fields = [("?" if opt else "") + f"{_field(name)}: {render(v)}" for name, v, opt in node.fields]
         return node.type_name + "{" + ", ".join(fields) + "}"
-    if kind is ast.Has:
+    if type(node) is ast.Has:
         return f"has({_wrap(node.operand, _MEMBER)}.{_field(node.field)})"
-    if kind is ast.Comprehension:
+    if type(node) is ast.Comprehension:
         names = [node.var] if node.var2 is None else [node.var, node.var2]
         parts = [*names, *([render(node.predicate)] if node.predicate is not None else []), render(node.body)]
         return f"{_wrap(node.range, _MEMBER)}.{_MACRO_NAMES[node.kind]}({', '.join(parts)})"
-    if kind is ast.Bind:
+    if type(node) is ast.Bind:
         return f"cel.bind({node.var}, {render(node.init)}, {render(node.body)})"
     raise ValueError(f"cannot render a {kind.__name__} node")
 
@@ -179,13 +181,13 @@ def _call(node: ast.Call) -> str:
         left, right = node.args
         # Binary operators associate to the left: a right operand of equal precedence needs parentheses.
         return f"{_wrap(left, prec)} {symbol} {_wrap(right, prec + 1)}"
-    symbol = _unary(node)
-    if symbol is not None:
+    prefix_op = _unary(node)
+    if prefix_op is not None:
         (operand,) = node.args
         # `--x` and `!!x` chain, but `!-x` and `-!x` do not parse: a different operator needs parentheses.
-        if _unary(operand) == symbol:
-            return symbol + render(operand)
-        return symbol + _wrap(operand, _MEMBER)
+        if _unary(operand) == prefix_op:
+            return prefix_op + render(operand)
+        return prefix_op + _wrap(operand, _MEMBER)
     prefix = "." if node.absolute else ""
     if node.target is None:
         return f"{prefix}{node.function}({_args(node.args)})"

@@ -72,7 +72,7 @@ def binary(
     return _arith(_ARITH[name], impl, lf, rf, rconst, pos, sized)
 
 
-def _arith(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int, sized: Any) -> Code:
+def _arith(op: Callable[..., Any], impl: Callable[..., Any], lf: Code, rf: Code | None, rconst: Any, pos: int, sized: Any) -> Code:
     lo, hi = INT64_MIN, INT64_MAX
 
     def slow(a: Any, l: Any, r: Any) -> Any:
@@ -109,7 +109,7 @@ def _arith(op: Callable, impl: Callable, lf: Code, rf: Code | None, rconst: Any,
     return arith
 
 
-def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
+def _divide(impl: Callable[..., Any], lf: Code, rf: Code | None, rconst: Any, pos: int) -> Code:
     def slow(l: Any, r: Any) -> Any:
         try:
             return impl(l, r)
@@ -138,8 +138,8 @@ def _divide(impl: Callable, lf: Code, rf: Code | None, rconst: Any, pos: int) ->
 
 
 def _compare(
-    op: Callable,
-    impl: Callable,
+    op: Callable[..., Any],
+    impl: Callable[..., Any],
     lf: Code,
     rf: Code | None,
     rconst: Any,
@@ -190,7 +190,7 @@ def _compare(
     return compare
 
 
-def _compare_field_const(op: Callable, slow: Callable, lf: Code, fused: FieldRead, r: Any) -> Code:
+def _compare_field_const(op: Callable[..., Any], slow: Callable[..., Any], lf: Code, fused: FieldRead, r: Any) -> Code:
     """`x.field <op> constant`, the comparison comprehension bodies are made of, in one closure."""
     key, field = fused.key, fused.field
     tr = type(r)

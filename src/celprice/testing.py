@@ -294,7 +294,8 @@ def _case_file_pricing(data: Mapping[str, Any], origin: str, directory: str | Pa
     if "pricing_file" not in data:
         if not isinstance(data.get("pricing"), Mapping):
             raise CaseError(f"{origin}: pricing: missing, or not an object (or name a pricing_file)")
-        return data["pricing"]
+        pricing: Mapping[str, Any] = data["pricing"]
+        return pricing
     if "pricing" in data:
         raise CaseError(f"{origin}: pricing_file: give either pricing or pricing_file, not both")
     name = data["pricing_file"]

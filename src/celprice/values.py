@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from .errors import CELEvaluationError
 
@@ -24,6 +24,7 @@ __all__ = [
     "Optional",
     "Map",
     "ErrorValue",
+    "Value",
     "type_name",
     "TYPES",
     "format_timestamp",
@@ -36,6 +37,13 @@ __all__ = [
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 UINT64_MAX = 2**64 - 1
+
+# A CEL value as celprice hands it out and accepts it: None, bool, int, UInt,
+# float, str, bytes, list (or tuple), a mapping (dict or Map), Timestamp,
+# Duration, Type or Optional. It is Any on purpose: CEL is dynamically typed, a
+# formula decides at run time which of these it yields, and a Union would make
+# every caller narrow before using a result it already knows the type of.
+Value: TypeAlias = Any
 
 _NS = 1_000_000_000
 # Timestamps span 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
@@ -135,11 +143,11 @@ class Timestamp:
     def __hash__(self) -> int:
         return hash(("timestamp", self.ns))
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Immutable: copies and pickles rebuild through the range-checked constructor.
         return (Timestamp.from_ns, (self.ns,))
 
-    def __deepcopy__(self, memo: dict) -> "Timestamp":
+    def __deepcopy__(self, memo: dict[Any, Any]) -> "Timestamp":
         return self
 
     def __repr__(self) -> str:
@@ -235,11 +243,11 @@ class Duration:
     def __hash__(self) -> int:
         return hash(("duration", self.ns))
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Immutable: copies and pickles rebuild through the range-checked constructor.
         return (Duration.from_ns, (self.ns,))
 
-    def __deepcopy__(self, memo: dict) -> "Duration":
+    def __deepcopy__(self, memo: dict[Any, Any]) -> "Duration":
         return self
 
     def __repr__(self) -> str:
@@ -267,7 +275,7 @@ class Type:
     def __hash__(self) -> int:
         return hash(("type", self.name))
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Type, (self.name,))
 
     def __repr__(self) -> str:
@@ -281,6 +289,8 @@ class Optional:
     """A CEL optional value: either empty or holding one value."""
 
     __slots__ = ("_value", "_present")
+    _value: Any
+    _present: bool
 
     def __init__(self, value: Any = None, present: bool = False) -> None:
         object.__setattr__(self, "_value", value)
@@ -317,7 +327,7 @@ class Optional:
     def __hash__(self) -> int:
         return hash(("optional", self._present))
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Optional, (self._value, self._present))
 
     def __repr__(self) -> str:
@@ -354,7 +364,7 @@ def _store_key(key: Any) -> Any:
     return key
 
 
-class Map(Mapping):
+class Map(Mapping[Any, Any]):
     """A CEL map whose keys Python's dict would merge (`true` and `1`).
 
     Maps are plain dicts wherever that is faithful; this type appears only

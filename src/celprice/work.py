@@ -32,7 +32,7 @@ __all__ = [
     "REGEX_COMPILE_COST",
 ]
 
-Check = Callable[[tuple, Any, Limits], None]
+Check = Callable[[tuple[Any, ...], Any, Limits], None]
 
 
 def _charge(budget: Any, units: int) -> None:
@@ -54,24 +54,24 @@ def _len(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple, Mapping)) else 0
 
 
-def scans(args: tuple, budget: Any, limits: Limits) -> None:
+def scans(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     """The default measure of a scan: every sized argument, read once."""
     _charge(budget, sum(map(_len, args)))
 
 
-def parses(args: tuple, budget: Any, limits: Limits) -> None:
+def parses(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     """int, double, duration, ...: a string argument is read in full (other
     argument types convert in constant time)."""
     _charge(budget, sum(len(a) for a in args if type(a) is str))
 
 
-def affix(args: tuple, budget: Any, limits: Limits) -> None:
+def affix(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     """startsWith, endsWith: compare the affix only, however long the receiver."""
     if len(args) == 2:
         _charge(budget, min(_len(args[0]), _len(args[1])))
 
 
-def receiver_scan(args: tuple, budget: Any, limits: Limits) -> None:
+def receiver_scan(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     """contains, startsWith, indexOf, matches, ...: a scan of the receiver."""
     _charge(budget, _len(args[0]))
 
@@ -83,22 +83,22 @@ def receiver_scan(args: tuple, budget: Any, limits: Limits) -> None:
 REGEX_COMPILE_COST = 10_000
 
 
-def matches(args: tuple, budget: Any, limits: Limits) -> None:
+def matches(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     if len(args) == 2 and type(args[0]) is str and type(args[1]) is str:
         _charge(budget, len(args[0]) + REGEX_COMPILE_COST)
 
 
-def membership(args: tuple, budget: Any, limits: Limits) -> None:
+def membership(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     container = args[1] if len(args) == 2 else None
     if isinstance(container, (list, tuple)):
         _charge(budget, len(container))
 
 
-def extremum(args: tuple, budget: Any, limits: Limits) -> None:
+def extremum(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     _charge(budget, _len(args[0]) if len(args) == 1 else len(args))
 
 
-def join(args: tuple, budget: Any, limits: Limits) -> None:
+def join(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     items = args[0]
     if not isinstance(items, (list, tuple)) or not all(type(i) is str for i in items):
         return  # the function reports the wrong type itself
@@ -109,7 +109,7 @@ def join(args: tuple, budget: Any, limits: Limits) -> None:
     _charge(budget, size + len(items))
 
 
-def replace(args: tuple, budget: Any, limits: Limits) -> None:
+def replace(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     if len(args) < 3 or not all(type(a) is str for a in args[:3]):
         return
     s, old, new = args[0], args[1], args[2]
@@ -122,7 +122,7 @@ def replace(args: tuple, budget: Any, limits: Limits) -> None:
     _charge(budget, len(s) + size)
 
 
-def split(args: tuple, budget: Any, limits: Limits) -> None:
+def split(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     if len(args) < 2 or type(args[0]) is not str or type(args[1]) is not str:
         return
     s, sep = args[0], args[1]
@@ -166,7 +166,7 @@ def _clauses(fmt: str) -> int:
     return fmt.count("%") - 2 * fmt.count("%%")
 
 
-def format_(args: tuple, budget: Any, limits: Limits) -> None:
+def format_(args: tuple[Any, ...], budget: Any, limits: Limits) -> None:
     if len(args) != 2 or type(args[0]) is not str or not isinstance(args[1], (list, tuple)):
         return
     cap = limits.max_string_size

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import ast, names
+from .. import ast, names, stack
 from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
 from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
@@ -68,7 +68,7 @@ class _Function:
         self.name = name
         self.by_arity: dict[int, list[_Overload]] = {}
         # (arg types) -> result, for overloads over plain (non-generic, non-dyn) types
-        self.exact: dict[tuple, Type] = {}
+        self.exact: dict[tuple[Any, ...], Type] = {}
         self.generic_arities: set[int] = set()
 
     def add(self, ov: _Overload) -> None:
@@ -128,7 +128,7 @@ class Declarations:
 
     def __init__(self, env: Any, functions: Iterable[Any] = ()) -> None:
         self.container = env.container
-        records = {
+        records: dict[str, Type] = {
             name: record_type({field: parse_type(text) for field, text in fields.items()})
             for name, fields in getattr(env, "records", {}).items()
         }
@@ -159,7 +159,7 @@ class Declarations:
 
 def declarations(env: Any) -> Declarations:
     """The (cached) Declarations of an Environment."""
-    decls = env.__dict__.get("_checker_declarations")
+    decls: Declarations | None = env.__dict__.get("_checker_declarations")
     if decls is None:
         decls = Declarations(env)
         env.__dict__["_checker_declarations"] = decls
@@ -183,7 +183,7 @@ class CheckResult:
 
     __slots__ = ("type", "result_type", "references", "_types", "_subs")
 
-    def __init__(self, root: Type, types: dict[int, Type], subs: dict, references: dict[int, tuple]) -> None:
+    def __init__(self, root: Type, types: dict[int, Type], subs: dict[Any, Any], references: dict[int, tuple[Any, ...]]) -> None:
         self.type = resolve(root, subs, DYN)
         self.result_type = format_type(self.type)
         self.references = references
@@ -218,10 +218,10 @@ class _Checker:
     def __init__(self, decls: Declarations, source: str) -> None:
         self.decls = decls
         self.source = source
-        self.subs: dict = {}
-        self.trail: list = []
+        self.subs: dict[Any, Any] = {}
+        self.trail: list[Any] = []
         self.types: dict[int, Type] = {}
-        self.refs: dict[int, tuple] = {}
+        self.refs: dict[int, tuple[Any, ...]] = {}
         self.errors: list[CELSyntaxError] = []
 
     # --- helpers ----------------------------------------------------------------------
@@ -251,19 +251,21 @@ class _Checker:
         return DYN
 
     def visit(self, node: ast.Node, scope: dict[str, Type]) -> Type:
-        t = _DISPATCH[type(node)](self, node, scope)
+        if node.depth >= stack.LEVELS and stack.crossing(node) and stack.low():
+            return stack.resume(self.visit, node, scope)
+        t: Type = _DISPATCH[type(node)](self, node, scope)
         self.types[id(node)] = t
         return t
 
     # --- leaves ----------------------------------------------------------------------
 
-    def v_Literal(self, node: ast.Literal, scope: dict) -> Type:
+    def v_Literal(self, node: ast.Literal, scope: dict[Any, Any]) -> Type:
         return type_name(node.value)
 
-    def v_Ident(self, node: ast.Ident, scope: dict) -> Type:
+    def v_Ident(self, node: ast.Ident, scope: dict[Any, Any]) -> Type:
         return self.resolve_name(node, [], scope)
 
-    def resolve_name(self, root: ast.Ident, chain: list[ast.Select], scope: dict) -> Type:
+    def resolve_name(self, root: ast.Ident, chain: list[ast.Select], scope: dict[Any, Any]) -> Type:
         """A possibly qualified name (`a.b.c`), resolved by names.py's rule and recorded."""
         outer = id(chain[-1]) if chain else id(root)
         if not root.absolute and root.name in scope:
@@ -313,7 +315,7 @@ class _Checker:
 
     # --- selection, indexing -------------------------------------------------------------
 
-    def v_Select(self, node: ast.Select, scope: dict) -> Type:
+    def v_Select(self, node: ast.Select, scope: dict[Any, Any]) -> Type:
         if not node.optional:
             chain: list[ast.Select] = []
             root: ast.Node = node
@@ -325,7 +327,7 @@ class _Checker:
         t = self.visit(node.operand, scope)
         return self.select(t, node.field, node.pos, node.optional)
 
-    def v_Index(self, node: ast.Index, scope: dict) -> Type:
+    def v_Index(self, node: ast.Index, scope: dict[Any, Any]) -> Type:
         container = self.visit(node.operand, scope)
         key = self.visit(node.index, scope)
         w = walk(container, self.subs)
@@ -358,20 +360,20 @@ class _Checker:
         undo(self.subs, self.trail, mark)
         return False
 
-    def v_Has(self, node: ast.Has, scope: dict) -> Type:
+    def v_Has(self, node: ast.Has, scope: dict[Any, Any]) -> Type:
         t = self.visit(node.operand, scope)
         r = self.select(t, node.field, node.pos, False)
         return ERROR if _is_error(r) and not _is_error(t) else "bool"
 
     # --- logic ---------------------------------------------------------------------------
 
-    def v_And(self, node: ast.And, scope: dict) -> Type:
+    def v_And(self, node: ast.And, scope: dict[Any, Any]) -> Type:
         return self.logic(node, scope, "_&&_")
 
-    def v_Or(self, node: ast.Or, scope: dict) -> Type:
+    def v_Or(self, node: ast.Or, scope: dict[Any, Any]) -> Type:
         return self.logic(node, scope, "_||_")
 
-    def logic(self, node: ast.And, scope: dict, name: str) -> Type:
+    def logic(self, node: ast.And, scope: dict[Any, Any], name: str) -> Type:
         left = self.visit(node.left, scope)
         right = self.visit(node.right, scope)
         if not (self.is_bool(left) and self.is_bool(right)):
@@ -381,7 +383,7 @@ class _Checker:
             )
         return "bool"
 
-    def v_Cond(self, node: ast.Cond, scope: dict) -> Type:
+    def v_Cond(self, node: ast.Cond, scope: dict[Any, Any]) -> Type:
         cond = self.visit(node.cond, scope)
         then = self.visit(node.then, scope)
         other = self.visit(node.otherwise, scope)
@@ -410,7 +412,7 @@ class _Checker:
 
     # --- calls -----------------------------------------------------------------------------
 
-    def v_Call(self, node: ast.Call, scope: dict) -> Type:
+    def v_Call(self, node: ast.Call, scope: dict[Any, Any]) -> Type:
         decls = self.decls
         name, member, args = names.resolve_call(node, scope, decls.variables, decls.prefixes, decls.has_function)
         self.refs[id(node)] = ("function", name, member)
@@ -434,7 +436,7 @@ class _Checker:
                 node.pos,
             )
 
-    def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
+    def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict[Any, Any], member: bool) -> Type:
         decls = self.decls
         fn = (decls.methods if member else decls.functions).get(name)
         if member and fn is not None and len(args) == 3 and 3 not in fn.by_arity:
@@ -477,7 +479,7 @@ class _Checker:
             r = fn.exact.get(key)
             if r is not None:
                 return r
-        matches: list[tuple[Type, list]] = []
+        matches: list[tuple[Type, list[Any]]] = []
         for ov in group:
             params, result = ov.params, ov.result
             if ov.vars:
@@ -560,7 +562,7 @@ class _Checker:
             return w if w == ERROR else DYN
         return self.error(f"optional {what} must be an optional value, got '{self.fmt(w)}'", pos)
 
-    def v_ListLit(self, node: ast.ListLit, scope: dict) -> Type:
+    def v_ListLit(self, node: ast.ListLit, scope: dict[Any, Any]) -> Type:
         elem: Type | None = None
         optional = node.optional
         for i, e in enumerate(node.elements):
@@ -572,7 +574,7 @@ class _Checker:
             elem = t if elem is None else self.join(elem, t)
         return ("list", Var("E") if elem is None else elem)
 
-    def v_MapLit(self, node: ast.MapLit, scope: dict) -> Type:
+    def v_MapLit(self, node: ast.MapLit, scope: dict[Any, Any]) -> Type:
         key: Type | None = None
         value: Type | None = None
         for k, v, opt in node.entries:
@@ -590,14 +592,14 @@ class _Checker:
                 value = vt if value is None else self.join(value, vt)
         return ("map", Var("K") if key is None else key, Var("V") if value is None else value)
 
-    def v_Struct(self, node: ast.Struct, scope: dict) -> Type:
+    def v_Struct(self, node: ast.Struct, scope: dict[Any, Any]) -> Type:
         for _, v, _ in node.fields:
             self.visit(v, scope)
         return self.error(f"undeclared reference to message type '{node.type_name}'", node.pos)
 
     # --- macros -------------------------------------------------------------------------------
 
-    def v_Bind(self, node: ast.Bind, scope: dict) -> Type:
+    def v_Bind(self, node: ast.Bind, scope: dict[Any, Any]) -> Type:
         init = self.visit(node.init, scope)
         return self.visit(node.body, {**scope, node.var: init})
 
@@ -605,7 +607,7 @@ class _Checker:
         if not _is_error(t) and not self.is_bool(t):
             self.error(f"{_MACRO_NAMES[kind]}() {what} must be bool, got '{self.fmt(t)}'", pos)
 
-    def v_Comprehension(self, node: ast.Comprehension, scope: dict) -> Type:
+    def v_Comprehension(self, node: ast.Comprehension, scope: dict[Any, Any]) -> Type:
         kind = node.kind
         rng = self.visit(node.range, scope)
         w = walk(rng, self.subs)
@@ -676,7 +678,7 @@ class _Checker:
         return self.error(f"transformMapEntry() expression must yield a map, got '{self.fmt(b)}'", node.pos)
 
 
-    def sort_by(self, node: ast.Comprehension, w: Type, dynamic: bool, scope: dict) -> Type:
+    def sort_by(self, node: ast.Comprehension, w: Type, dynamic: bool, scope: dict[Any, Any]) -> Type:
         """The lists extension's `list(T).sortBy(e, key) -> list(T)`, key of a sortable type."""
         if "lists" not in self.decls.extensions:
             self.visit(node.body, {**scope, node.var: DYN})

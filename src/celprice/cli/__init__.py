@@ -65,7 +65,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return USAGE
-        return args.run(args)
+        status: int = args.run(args)
+        return status
     except KeyboardInterrupt:
         error("interrupted")
         return INTERRUPTED

@@ -93,12 +93,12 @@ def _executor(scheduler: str | None) -> Iterator[Executor | None]:
     except ImportError:
         raise UsageError("--scheduler needs Dask: pip install 'celprice[distributed]'") from None
     try:
-        client = Client(scheduler, timeout=30)
+        client = Client(scheduler, timeout=30)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as e:
         raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
     with client:
         # pure=False: chunks are not hashed to name their tasks (each is sent once).
-        yield client.get_executor(pure=False)
+        yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
 
 
 class _Bar:

@@ -40,19 +40,23 @@ def environment() -> Environment:
         raise UsageError("celprice.pricing has no pricing_environment")
     if not isinstance(env, Environment) and callable(env):
         env = env()
-    return env
+    found: Environment = env
+    return found
 
 
 def evaluate_pricing(request: Any) -> dict[str, Any]:
-    return module().evaluate_pricing(request)
+    response: dict[str, Any] = module().evaluate_pricing(request)
+    return response
 
 
 def estimate_pricing(request: Any) -> dict[str, Any]:
-    return module().estimate_pricing(request)
+    response: dict[str, Any] = module().estimate_pricing(request)
+    return response
 
 
 def check_pricing(pricing: Any) -> list[Any]:
-    return module().check_pricing(pricing)
+    problems: list[Any] = module().check_pricing(pricing)
+    return problems
 
 
 def warnings(document: Any, pricing: Any) -> list[Any]:
@@ -72,7 +76,8 @@ def decoded(variables: dict[str, Any]) -> dict[str, Any]:
     if decode is None:
         return variables
     try:
-        return decode(variables)
+        decoded_variables: dict[str, Any] = decode(variables)
+        return decoded_variables
     except request_error() as e:
         raise UsageError(f"invalid variable: {e}") from None
 

@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> None:
     actions = p.add_subparsers(title="actions", dest="action", metavar="ACTION", required=True)
 
     def action(name: str, help: str, description: str, team: bool = True) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help, description=description)
+        sub: argparse.ArgumentParser = actions.add_parser(name, help=help, description=description)
         add_db_option(sub)
         if team:
             sub.add_argument("--team", required=True, metavar="TEAM", help="the workspace (team) id")

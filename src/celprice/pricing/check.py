@@ -86,7 +86,7 @@ def _checked(
 
 def _is_zero(source: str, nonstandard_promotion: bool, field: str) -> bool:
     program, _ = compile_field(field, source, nonstandard_promotion=nonstandard_promotion)
-    return program is not None and type(program.ast) is ast.Literal and program.ast.value == 0  # type: ignore[attr-defined]
+    return program is not None and type(program.ast) is ast.Literal and program.ast.value == 0
 
 
 def pricing_warnings(
@@ -135,14 +135,14 @@ def _formula_warnings(pricing: Mapping[str, Any], defaults: PricingDefaults, non
         guarded = _tested_prices(nodes)  # `has(prices.x) ? prices.x : 0` reads x only when it is there
         for node in nodes:
             kind = type(node)
-            if kind is ast.Select and type(node.operand) is ast.Ident and node.operand.name == "prices":
+            if type(node) is ast.Select and type(node.operand) is ast.Ident and node.operand.name == "prices":
                 if node.field not in prices and node.field not in guarded:
                     close = did_you_mean(node.field, prices)
                     hint = f"; did you mean '{close}'?" if close else "; add it to prices"
                     found.append(
                         Message("unknown_price", f"prices has no '{node.field}', so reading it always fails{hint}", path)
                     )
-            elif kind is ast.Call and node.function in ("_/_", "_%_") and len(node.args) == 2:
+            elif type(node) is ast.Call and node.function in ("_/_", "_%_") and len(node.args) == 2:
                 divisor = _constant(node.args[1])
                 if isinstance(divisor, (int, float)) and not isinstance(divisor, bool) and divisor == 0:
                     found.append(Message("division_by_zero", "divides by a literal zero, so it always fails", path))

@@ -47,7 +47,7 @@ class _Component:
         if program is None:
             self.fixed = (0, self.error)
         elif type(program.ast) is ast.Literal:
-            self.fixed = self._money(program.ast.value)  # type: ignore[attr-defined]
+            self.fixed = self._money(program.ast.value)
 
     def run(self, activation: dict[str, Any]) -> tuple[int, str | None]:
         """(microcents, None) or (0, the one-line error)."""
@@ -125,7 +125,7 @@ class PricingEngine:
             source = valid.expressions[field]
             is_default = source is None
             components.append(
-                _Component(field, getattr(defaults, field) if is_default else source, is_default, nonstandard_promotion, limits)
+                _Component(field, getattr(defaults, field) if source is None else source, is_default, nonstandard_promotion, limits)
             )
         self.components: tuple[_Component, ...] = tuple(components)
         self._resource, self._inference, self._royalty, self._partner, self._total = components
@@ -221,6 +221,7 @@ class PricingEngine:
     ) -> dict[str, dict[str, Any]]:
         total_component = self._total
         failed = resource_error or inference_error or royalty_error or partner_error
+        total_error: str | None
         if failed is not None and total_component.is_default:
             # The default total's dependency rule: name the first failed component.
             errors = (resource_error, inference_error, royalty_error, partner_error)
@@ -231,16 +232,16 @@ class PricingEngine:
             act["royalty_fee"] = royalty if royalty_error is None else _failed("royalty_fee")
             act["partner_fee"] = partner if partner_error is None else _failed("partner_fee")
             total, total_error = total_component.run(act)
-        description, description_error = self._description
+        description_text, description_error = self._description
         return {
             "resource_fee": {"value": resource} if resource_error is None else _entry(resource, resource_error),
             "inference_fee": {"value": inference} if inference_error is None else _entry(inference, inference_error),
             "royalty_fee": {"value": royalty} if royalty_error is None else _entry(royalty, royalty_error),
             "partner_fee": {"value": partner} if partner_error is None else _entry(partner, partner_error),
             "total": {"value": total} if total_error is None else _entry(total, total_error),
-            "description": {"value": description}
+            "description": {"value": description_text}
             if description_error is None
-            else _entry(description, description_error),
+            else _entry(description_text, description_error),
         }
 
 
@@ -251,18 +252,18 @@ _CACHE_SIZE = 1024
 # texts: the cache is also bounded by the code points of text it holds (as
 # the compile cache is), so large pricings cannot pin memory by the thousand.
 _CACHE_MAX_TEXT = 2_000_000
-_engines: dict[tuple, PricingEngine] = {}
-_weights: dict[tuple, int] = {}
+_engines: dict[tuple[Any, ...], PricingEngine] = {}
+_weights: dict[tuple[Any, ...], int] = {}
 _held = [0]
 _cache_lock = threading.Lock()
 
 
-def _weight(key: tuple) -> int:
+def _weight(key: tuple[Any, ...]) -> int:
     texts, prices = key[0]
     return 1 + len(prices) + sum(len(t) for t in texts if t is not None)
 
 
-def _remember(key: tuple, engine: PricingEngine) -> None:
+def _remember(key: tuple[Any, ...], engine: PricingEngine) -> None:
     weight = _weight(key)
     if weight > _CACHE_MAX_TEXT:
         return
@@ -279,7 +280,7 @@ def _remember(key: tuple, engine: PricingEngine) -> None:
         _held[0] += weight
 
 
-def _cache_key(pricing: Any) -> tuple | None:
+def _cache_key(pricing: Any) -> tuple[Any, ...] | None:
     """A hashable key of everything that shapes an engine, or None (then no caching).
 
     Prices must be int or float to be cached: 1 and 1.0 then share a key, which is
@@ -290,7 +291,7 @@ def _cache_key(pricing: Any) -> tuple | None:
     get = pricing.get
     prices = get("prices")
     if prices is None:
-        price_key: tuple = ()
+        price_key: tuple[Any, ...] = ()
     elif type(prices) is dict:
         price_key = tuple(prices.items())
         for _, v in price_key:

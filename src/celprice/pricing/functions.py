@@ -33,7 +33,7 @@ def _fail(message: str) -> NoReturn:
 # --- output-meta items ------------------------------------------------------------
 
 
-def _item(fn: str, items: Any, i: int) -> Mapping:
+def _item(fn: str, items: Any, i: int) -> Mapping[Any, Any]:
     item = items[i]
     if type(item) is dict or isinstance(item, Mapping):
         return item

@@ -152,7 +152,7 @@ def _decode_item(item: Any, base: str, i: int, describe: Any) -> Any:
 def decode_items(items: Any, path: str, describe: Any) -> Any:
     """The items with their typed fields decoded (the same list when nothing changed);
     DecodeError at the first value the store would refuse."""
-    out: list | None = None
+    out: list[Any] | None = None
     for i in range(len(items)):
         item = items[i]
         decoded = _decode_item(item, path, i, describe)

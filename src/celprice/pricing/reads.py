@@ -33,7 +33,7 @@ def free_names(node: ast.Node) -> set[str]:
 
 
 def _is_fees(node: ast.Node) -> bool:
-    return type(node) is ast.Ident and node.name == "fees"  # type: ignore[attr-defined]
+    return type(node) is ast.Ident and node.name == "fees"
 
 
 def fees_keys(node: ast.Node) -> set[str]:

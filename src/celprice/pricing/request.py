@@ -95,7 +95,7 @@ def _count(value: Any) -> int | str:
     """A non-negative int64 (an integral float counts): the int, or why not."""
     t = type(value)
     if t is int:
-        n = value
+        n: int = value
     elif t is float and value.is_integer():
         n = int(value)
     else:
@@ -148,7 +148,7 @@ def parse_pricing(pricing: Any, path: str = "pricing") -> ValidPricing:
     return valid
 
 
-def _list(path: str, value: Any) -> list:
+def _list(path: str, value: Any) -> list[Any]:
     if value is None:
         return []
     if type(value) is list or isinstance(value, _LISTS):
@@ -158,9 +158,9 @@ def _list(path: str, value: Any) -> list:
 
 def _int(path: str, value: Any) -> int:
     n = _count(value)
-    if type(n) is str:
-        raise RequestError(path, n)  # type: ignore[arg-type]
-    return n  # type: ignore[return-value]
+    if isinstance(n, str):
+        raise RequestError(path, n)
+    return n
 
 
 def decode_activation(act: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as ASGIMessage
 
@@ -83,7 +83,7 @@ def create_app(
         "/usage/tasks": service.record_task,
         "/usage/tasks/{taskID}/refunds": service.refund,
     }
-    routes = [Route("/openapi.json", service.public(service.openapi), methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/openapi.json", service.public(service.openapi), methods=["GET"])]
     routes += [
         # `{appId}` is `namespace/name`: URL-encoded its slash arrives decoded, so it takes a path segment or two.
         Route(path.replace("{appId}", "{appId:path}"), service.route(path, handlers[path]), methods=[route["method"].upper()])
@@ -134,11 +134,13 @@ class _Service:
             limited: dict[str, str] = {}
             try:
                 _check_version(request)
-                key = None
+                key: ApiKey | None = None
                 if scopes:
                     presented = _presented(request)
                     # A key accepted moments ago skips the lookup and its hop to a thread.
-                    key = self.key_cache.get(presented) or await run_in_threadpool(self.look_up, presented)
+                    key = self.key_cache.get(presented)
+                    if key is None:
+                        key = await run_in_threadpool(self.look_up, presented)
                     if key.expired(self.clock()):
                         raise Problem("unauthorized", f"this API key expired at {key.to_json()['expires_at']}", _CHALLENGE)
                     request.scope.setdefault("state", {})["key_id"] = key.id

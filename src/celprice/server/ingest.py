@@ -12,6 +12,7 @@ from ..pricing import Message, RequestError, evaluate_pricing
 from ..pricing.components import FEE_NAMES
 from ..pricing.messages import unknown_keys
 from ..pricing.request import REQUEST_FIELDS, describe
+from ..usage.periods import parse_iso
 from .problems import Problem
 
 __all__ = [
@@ -73,7 +74,7 @@ def task_record(body: Mapping[str, Any], now: datetime) -> tuple[TaskRecord, lis
         raise Problem("invalid_request", f"completed_at: must be an RFC 3339 date-time string, got {describe(completed)}")
     else:
         try:
-            completed_at = datetime.fromisoformat(completed)
+            completed_at = parse_iso(completed)
         except ValueError:
             raise Problem("invalid_request", f"completed_at: not an RFC 3339 date-time: {describe(completed)}") from None
         if completed_at.tzinfo is None:
@@ -110,8 +111,8 @@ def priced_fees(
     saying why it cannot be (a fee that fails is never charged as 0)."""
     try:
         fees = evaluate_pricing({"pricing": pricing, **inputs}, limits=limits)
-    except RequestError as error:
-        raise Problem("invalid_request", str(error)) from None
+    except RequestError as e:
+        raise Problem("invalid_request", str(e)) from None
     for name in _COMPONENTS:
         error = fees[name].get("error")
         if error is not None:

@@ -143,7 +143,7 @@ def _pricing_schema(name: str, prefix: str) -> dict[str, Any]:
     validators resolve `#/$defs/...` against the whole document, not the
     embedded schema's `$id`, so the references are rewritten to components."""
     try:
-        text = resources.files("celprice").joinpath("schema", name).read_text("utf-8")
+        text = resources.files("celprice").joinpath("schema").joinpath(name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         # A source checkout (editable install): the schemas live in docs/.
         text = (Path(__file__).resolve().parents[3] / "docs" / "schema" / name).read_text("utf-8")

@@ -174,10 +174,10 @@ def size(value: Any) -> int:
 
 
 
-_B = dict(cost=Cost.BUILDS)
+_B: dict[str, Any] = dict(cost=Cost.BUILDS)
 # Parsing a string reads all of it (a number, a timestamp, a duration).
-_PARSES = dict(cost=Cost.SCANS, precheck=work.parses)
-_FIXED = dict(cost=Cost.CONSTANT)
+_PARSES: dict[str, Any] = dict(cost=Cost.SCANS, precheck=work.parses)
+_FIXED: dict[str, Any] = dict(cost=Cost.CONSTANT)
 
 DECLS = (
     standard("int", to_int, *(f"{t} -> int" for t in ("int", "uint", "double", "string", "timestamp")), **_PARSES),

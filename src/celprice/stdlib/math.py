@@ -249,7 +249,7 @@ def _each(types: tuple[str, ...], arity: int = 1, result: str | None = None) -> 
     return [f"{', '.join([t] * arity)} -> {result or t}" for t in types]
 
 
-_SCANS = dict(cost=Cost.SCANS, precheck=extremum, variadic_numeric=True)
+_SCANS: dict[str, Any] = dict(cost=Cost.SCANS, precheck=extremum, variadic_numeric=True)
 
 DECLS = (
     # Typed by the checker from their arguments (variadic_numeric).

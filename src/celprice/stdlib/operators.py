@@ -261,7 +261,7 @@ class _Equality:
         self.memo[key] = result
         return result
 
-    def _maps(self, left: Mapping, right: Mapping) -> bool:
+    def _maps(self, left: Mapping[Any, Any], right: Mapping[Any, Any]) -> bool:
         for key in left:
             found, value = lookup(right, key)
             if not found or not self.equal(left[key], value):
@@ -419,7 +419,7 @@ def _each(types: tuple[str, ...], arity: int, result: str | None = None) -> list
 
 
 _MIXED = [(a, b) for a, b in product(_N, _N) if a != b]
-_ARITH = dict(cost=Cost.CONSTANT, specialised=True)
+_ARITH: dict[str, Any] = dict(cost=Cost.CONSTANT, specialised=True)
 _ORDER = [f"{a}, {b} -> bool" for a, b in product(_N, _N)] + _each(
     ("string", "bytes", "bool", "timestamp", "duration"), 2, "bool"
 )

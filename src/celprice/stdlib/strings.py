@@ -308,8 +308,8 @@ def format_(s: Any, *args: Any) -> str:
     no_overload("format", s, *args)
 
 
-_SCAN = dict(cost=Cost.SCANS, precheck=work.receiver_scan)
-_BUILD = dict(cost=Cost.BUILDS)
+_SCAN: dict[str, Any] = dict(cost=Cost.SCANS, precheck=work.receiver_scan)
+_BUILD: dict[str, Any] = dict(cost=Cost.BUILDS)
 
 DECLS = (
     standard("contains", contains, "string, string -> bool", member=True, **_SCAN),

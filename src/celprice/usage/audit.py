@@ -354,8 +354,8 @@ def impure_calls(engine: PricingEngine) -> list[str]:
         while stack:
             node = stack.pop()
             if type(node) is ast.Call:
-                member = node.target is not None  # type: ignore[attr-defined]
-                name = node.function  # type: ignore[attr-defined]
+                member = node.target is not None
+                name = node.function
                 entry = env.entry(name, member)
                 if entry is None or not entry.function.pure or (name, member) in env.overrides:
                     names.add(name)

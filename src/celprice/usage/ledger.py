@@ -7,7 +7,7 @@ import re
 import itertools
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -159,7 +159,8 @@ class Ledger:
         (team_id, task_id, completed_at, the five components, inputs JSON)."""
         app = published.app_endpoint(app_endpoint)
         with self._db.transaction(write=False) as tx:
-            return tx.rows(audit.REPLAY_TASKS, (app, start, end))
+            rows: list[tuple[Any, ...]] = tx.rows(audit.REPLAY_TASKS, (app, start, end))
+        return rows
 
     def record_tasks(self, tasks: Iterable[Mapping[str, Any]]) -> int:
         """Record many tasks, each a mapping of `record_task`'s keyword
@@ -573,7 +574,7 @@ def _batch_item(index: int, item: object) -> tuple[tuple[Any, ...], list[tuple[s
         raise LedgerError(f"tasks[{index}]: {exc}") from None
 
 
-def _record_chunk(tx: Any, chunk: list[tuple[int, object]]) -> int:
+def _record_chunk(tx: Any, chunk: Sequence[tuple[int, object]]) -> int:
     """Stage, filter and write one chunk of a batch; how many tasks were new."""
     tasks: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
@@ -591,7 +592,7 @@ def _record_chunk(tx: Any, chunk: list[tuple[int, object]]) -> int:
         tx.change(statement, ())
     tx.load(sql.BATCH_TASKS, sql.BATCH_TASK_COLUMNS, tasks)
     tx.load(sql.BATCH_EVENTS, sql.BATCH_EVENT_COLUMNS, events)
-    fresh = len(tasks) - max(tx.change(sql.DROP_RECORDED, ()), 0)
+    fresh: int = len(tasks) - max(tx.change(sql.DROP_RECORDED, ()), 0)
     if fresh == 0:
         return 0
     tx.change(sql.INSERT_BATCH, ())
@@ -696,7 +697,7 @@ def _events(events: object) -> list[tuple[str, str, str | None, int]]:
     ):
         raise LedgerError(f"usage_events must be a list of events, got {describe(events)}")
     out = []
-    for index, event in enumerate(events):  # type: ignore[arg-type]
+    for index, event in enumerate(events):
         if not _is_mapping(event):
             raise LedgerError(
                 f"usage_events[{index}] must be an object {{tier, type, model, seconds}}, got {describe(event)}"

@@ -98,7 +98,7 @@ def reprice_chunk(draft_json: str, rows: Sequence[Sequence[Any]]) -> dict[str, A
         try:
             response = run(activation(prices, **loads(inputs)))
         except RequestError as e:
-            error: str | None = f"the recorded inputs do not fit: {e}"
+            error = f"the recorded inputs do not fit: {e}"
         else:
             c0, c1, c2, c3, c4 = (response[name] for name in COMPONENTS)
             # An entry is {"value": v}, or {"value": 0, "error": "..."}.
@@ -112,7 +112,7 @@ def reprice_chunk(draft_json: str, rows: Sequence[Sequence[Any]]) -> dict[str, A
                 if v4 != r4:
                     changes.append((-abs(v4 - r4), team, task, at, r4, v4))
                 continue
-            error = next(entry["error"] for entry in (c0, c1, c2, c3, c4) if "error" in entry)
+            error = str(next(entry["error"] for entry in (c0, c1, c2, c3, c4) if "error" in entry))
         sums[1] += 1
         errors[error] = errors.get(error, 0) + 1
         if len(failures) < LISTED_FAILURES:
