@@ -59,3 +59,13 @@ def test_an_undeclared_name_in_an_undeclared_environment_names_the_closest_one_h
     with pytest.raises(celprice.CELEvaluationError) as raised:
         celprice.evaluate("[1].map(item, items + 1)", {"itemz": 1})
     assert raised.value.message.endswith("undeclared reference to 'items' (did you mean 'item'?)")
+
+
+def test_element_paths_of_the_two_variable_forms_and_of_maps():
+    data = {"shots": [{"frames": [{"w": 1}, {}]}], "prices": {"a": 1, "b": "x"}}
+    with pytest.raises(celprice.CELEvaluationError) as raised:
+        celprice.evaluate("shots.transformList(i, s, s.frames.map(f, f.w))", data)
+    assert raised.value.message == "shots[0].frames[1]: no such key: 'w'"
+    with pytest.raises(celprice.CELEvaluationError) as raised:
+        celprice.evaluate("prices.all(k, prices[k] > 0)", data)
+    assert raised.value.message == "prices['b']: found no matching overload for operator '>' applied to '(string, int)'"

@@ -61,7 +61,8 @@ class _Where:
     __slots__ = ("node", "var", "text")
 
     def __init__(self, node: ast.Comprehension) -> None:
-        self.node, self.var = node, node.var
+        # The variable bound to the element: the value one of the two-variable forms.
+        self.node, self.var = node, node.var2 or node.var
         self.text: str | None = None
 
     def range_text(self) -> str:

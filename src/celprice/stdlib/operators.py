@@ -16,7 +16,7 @@ from ..errors import CELEvaluationError, CELLimitError
 from ..values import INT64_MAX, INT64_MIN, Duration, Optional, Timestamp, UInt, num_cmp
 from ..registry import Cost, standard
 from ..work import membership
-from .base import excerpt, int64, no_overload, uint64
+from .base import int64, no_overload, uint64
 from .time import add as time_add
 from .time import sub as time_sub
 
