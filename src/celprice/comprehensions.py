@@ -268,13 +268,13 @@ def _quantifier(
     def quantifier(a: Any) -> bool:
         ctx = a[CTX]
         r = rng(a)
-        items = _indexed(_items(r, kind, pos)) if key2 is None else _pairs(r, kind, pos)
+        items = _items(r, kind, pos) if key2 is None else _pairs(r, kind, pos)
         saved = a.get(key, _MISSING)
         saved2 = a.get(key2, _MISSING) if key2 else _MISSING
         error = None
         failed_at: Any = None
         try:
-            for at, x in items:
+            for x in items:
                 ctx.left -= cost
                 if ctx.left < ctx.mark:
                     _tick(ctx, pos)
@@ -282,27 +282,30 @@ def _quantifier(
                     f = adapt_get(type(x))
                     a[key] = x if f is None else f(x)
                 else:
-                    a[key] = adapt(at)
-                    a[key2] = adapt(x)
+                    a[key] = adapt(x[0])
+                    a[key2] = adapt(x[1])
                 try:
                     v = body(a)
                 except CELLimitError:
                     raise
                 except CELEvaluationError as e:
                     if error is None:
-                        error, failed_at = e, at
+                        error, failed_at = e, x
                     continue
                 if v is decide:
                     return decide
                 if v is not other and error is None:
-                    error, failed_at = _not_bool(kind, v, pos), at
+                    error, failed_at = _not_bool(kind, v, pos), x
         finally:
             _restore(a, key, saved)
             if key2:
                 _restore(a, key2, saved2)
         if error is not None:
             # Marked only now: an error a deciding element overrides costs nothing.
-            raise where.mark(error, failed_at, not isinstance(r, Mapping))
+            at = _first(r, failed_at) if key2 is None else failed_at[0]
+            if at is not None:
+                where.mark(error, at, not isinstance(r, Mapping))
+            raise error
         return other
 
     return quantifier
@@ -328,16 +331,15 @@ def _single_var_collect(
             if ctx.left < ctx.mark:
                 _tick(ctx, pos)
             step = 0
-        at: Any = None
+        item: Any = _MISSING
         try:
-            for at, x in _indexed(items):
+            for item in items:
                 if step:
                     ctx.left -= step
                     if ctx.left < ctx.mark:
                         _tick(ctx, pos)
-                f = adapt_get(type(x))
-                if f is not None:
-                    x = f(x)
+                f = adapt_get(type(item))
+                x = item if f is None else f(item)
                 a[key] = x
                 v = body(a)
                 if is_filter:
@@ -348,8 +350,11 @@ def _single_var_collect(
                 else:
                     append(v)
         except CELEvaluationError as e:
-            if at is not None:
-                where.mark(e, at, not isinstance(items, Mapping))
+            if item is not _MISSING:
+                # map has appended one value per element before the failing one.
+                at = _first(items, item) if is_filter else item if isinstance(items, Mapping) else len(out)
+                if at is not None:
+                    where.mark(e, at, not isinstance(items, Mapping))
             raise
         finally:
             _restore(a, key, saved)
@@ -358,6 +363,18 @@ def _single_var_collect(
         return out
 
     return collect
+
+
+def _first(items: Any, item: Any) -> Any:
+    """The element's index (a map's key: the key), found only once the loop failed, so
+    the loop counts nothing. The body sees nothing but the element that differs between
+    elements, so the first occurrence of the same object is where it failed."""
+    if isinstance(items, Mapping):
+        return item
+    for i, y in enumerate(items):
+        if y is item:
+            return i
+    return None
 
 
 def _indexed(items: Any) -> Any:
