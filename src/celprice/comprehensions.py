@@ -17,6 +17,7 @@ from .errors import CELEvaluationError, CELLimitError, located
 from .limits import Limits, too_big
 from .render import render
 from .spelling import no_matching_overload
+from .stdlib.lists import sort_by_keys, sort_cost
 from .values import Optional, type_name
 
 __all__ = ["compile_comprehension"]
@@ -174,6 +175,8 @@ def compile_comprehension(
             if key2:
                 _restore(a, key2, saved2)
 
+    if kind == "sort_by":
+        return _sort_by(rng, body, key1, cost, pos, where)
     if kind in ("all", "exists"):
         return _quantifier(kind, rng, body, key1, key2, cost, pos, where)
     if key2 is None and pred is None and kind in ("map", "filter"):
@@ -254,6 +257,41 @@ def compile_comprehension(
         return transform_map
 
     raise AssertionError(f"unknown comprehension kind {kind}")
+
+
+def _sort_by(rng: Code, body: Code, key: str, cost: int, pos: int, where: _Where) -> Code:
+    """`list.sortBy(e, key)`: the key of each element, then one stable sort by them."""
+    adapt_get = ADAPT.get
+
+    def sort_by(a: Any) -> list[Any]:
+        ctx = a[CTX]
+        items = rng(a)
+        if not isinstance(items, (list, tuple)):
+            raise _not_bool("sortBy", items, pos)
+        saved = a.get(key, _MISSING)
+        keys = []
+        try:
+            for x in items:
+                ctx.left -= cost
+                if ctx.left < ctx.mark:
+                    _tick(ctx, pos)
+                f = adapt_get(type(x))
+                a[key] = x if f is None else f(x)
+                keys.append(body(a))
+        except CELEvaluationError as e:
+            where.mark(e, len(keys), True)  # one key per element before the failing one
+            raise
+        finally:
+            _restore(a, key, saved)
+        ctx.left -= sort_cost(len(items))
+        if ctx.left < ctx.mark:
+            _tick(ctx, pos)
+        try:
+            return sort_by_keys(items, keys)
+        except CELEvaluationError as e:
+            raise located(e, pos)
+
+    return sort_by
 
 
 def _quantifier(
