@@ -613,6 +613,52 @@ def _expressions_with_random_activations(src: str, data: dict[str, Any]) -> None
     _check_expression(STATS["random_activations"], src, data)
 
 
+# --- time per cost unit (campaign only: it measures time) ----------------------------------
+
+# Large inputs, so that input-sized work dominates: a formula doing much more
+# work than it is charged shows up as a high CPU time per unit.
+BIG_DATA = {
+    "x": 7, "y": 2.5, "s": "héllo, wörld " * 8_000, "l": list(range(20_000)),
+    "m": {str(i): i for i in range(20_000)},
+}
+_PER_UNIT_US = 5.0  # findings above this CPU time per unit (the calibrated worst is below 2)
+_UNCHARGED_SLACK = 2_000  # nodes outside comprehensions run once and are not charged
+
+
+@PROFILE
+@given(src=typed_expression)
+def _time_per_unit(src: str) -> None:
+    stats = STATS["time_per_unit"]
+    stats.cases += 1
+    try:
+        program = celprice.compile(src, cache=False)
+    except CELError:
+        stats.outcomes["compile error"] += 1
+        return
+    started = time.process_time()
+    try:
+        with _Guard(10):
+            _, units = program.metered(BIG_DATA)
+    except CELError:
+        stats.outcomes["error"] += 1
+        return
+    except Hang as e:
+        _finding(stats, "hang", src, str(e))
+        return
+    spent = time.process_time() - started
+    stats.outcomes["value"] += 1
+    if spent > stats.slowest[0]:
+        stats.slowest = (spent, src)
+    if spent * 1e6 > _PER_UNIT_US * (units + _UNCHARGED_SLACK):
+        _finding(stats, "time per unit above the target", src,
+                 f"{spent * 1e6 / max(units, 1):.1f} us/unit ({units} units in {spent:.3f} s)")
+
+
+@pytest.mark.skipif(not CAMPAIGN, reason="measures time: campaign runs only (CELPRICE_FUZZ=1)")
+def test_fuzz_time_per_unit() -> None:
+    _run_campaign("time_per_unit", _time_per_unit)
+
+
 def test_fuzz_random_text() -> None:
     _run_campaign("random_text", _random_text)
 

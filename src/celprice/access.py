@@ -71,6 +71,25 @@ def adapt(v: Any) -> Any:
     return v if f is None else f(v)
 
 
+class _Probe:
+    """A key equal to what `key` equals, remembering the stored key it met."""
+
+    __slots__ = ("key", "stored")
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+        self.stored: Any = None
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        if other == self.key:
+            self.stored = other
+            return True
+        return False
+
+
 def lookup(m: Any, key: Any) -> tuple[bool, Any]:
     """Find a key with CEL semantics: numbers match across types, bools never match numbers."""
     tk = type(key)
@@ -92,6 +111,13 @@ def lookup(m: Any, key: Any) -> tuple[bool, Any]:
         return (True, m[key]) if key in m else (False, None)
     if tk is bool or (tk in _NUMERIC and (key == 0 or key == 1)):
         # Python merges True/1 and False/0; find the stored key to tell them apart.
+        if type(m) is dict:
+            # One probe: a dict holds at most one of True, 1 and 1.0, and the
+            # probe's __eq__ sees which (no scan of the map).
+            probe = _Probe(key)
+            if probe not in m or (type(probe.stored) is bool) != (tk is bool):
+                return False, None
+            return True, m[key]
         for stored in m:
             if stored == key and (type(stored) is bool) == (tk is bool):
                 return True, m[stored]

@@ -11,12 +11,13 @@ the caller's names; that copy also carries the evaluation budget under
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from . import ast, names
 from .access import ADAPT, adapt, has_field, map_insert, no_such_key, select_optional, select_value
-from .budget import CTX, Budget
+from .budget import CTX, Budget, shared
 from .checker import CheckResult
 from .comprehensions import compile_comprehension
 from .env import Environment
@@ -33,6 +34,7 @@ from .stdlib.regex import PATTERN_ARGUMENT, RUNTIME_PATTERN_PRECHECK, constant_p
 from .stdlib import operators as ops
 from .stdlib.strings import compiled_matcher
 from .values import INT64_MAX, INT64_MIN, TYPES, Optional, UInt, type_name
+from . import work
 from .work import REGEX_COMPILE_COST, receiver_scan
 
 __all__ = ["compile_ast", "Compiled", "estimate_cost"]
@@ -70,6 +72,12 @@ def _names_held(a: Any) -> Iterator[str]:
 def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
     if isinstance(e, RecursionError):
         err: CELEvaluationError = CELLimitError("expression nests too deeply to evaluate")
+    elif isinstance(e, OverflowError):
+        # Python's text ("int too large to convert to float", "(34, 'Numerical
+        # result out of range')") says nothing to a formula's author.
+        err = CELEvaluationError(f"{name}: value out of range")
+    elif isinstance(e, ValueError) and "integer string conversion" in str(e):
+        err = CELEvaluationError(f"{name}: integer has too many digits to convert")
     else:
         err = CELEvaluationError(f"{name}: {type(e).__name__}: {e}")
     err.offset = pos
@@ -79,11 +87,14 @@ def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
 class Compiled:
     """The result of compiling an AST: the root closure and what evaluation needs."""
 
-    __slots__ = ("root", "needs_scope")
+    __slots__ = ("root", "needs_scope", "charges")
 
-    def __init__(self, root: Code, needs_scope: bool) -> None:
+    def __init__(self, root: Code, needs_scope: bool, charges: bool = False) -> None:
         self.root = root
         self.needs_scope = needs_scope
+        # Some operation charges the budget: an evaluation without a scope
+        # then shares one budget between them (budget.shared).
+        self.charges = charges
 
 
 def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckResult | None = None) -> Compiled:
@@ -96,7 +107,7 @@ def compile_ast(node: ast.Node, env: Environment, source: str, checked: CheckRes
         raise CELCheckError(c.errors)
     if type(result) is _Const:
         return Compiled(_code(result), False)
-    return Compiled(_code(result), c.needs_scope)
+    return Compiled(_code(result), c.needs_scope, c.charges)
 
 
 class _Compiler:
@@ -107,6 +118,12 @@ class _Compiler:
         self.limits = env.limits
         self.static = env.declares_variables
         self.needs_scope = False
+        self.charges = False
+        # Constant folding runs operations at compile time: it has a budget of
+        # its own (no deadline: compiling is not an evaluation), and once that
+        # is spent the remaining constant calls are left to run time, where
+        # each evaluation is charged for them.
+        self.fold_budget = Budget(dataclasses.replace(env.limits, timeout=None))
         self.errors: list[CELSyntaxError] = []
         self.prefixes = names.prefixes(env.container)
 
@@ -124,12 +141,18 @@ class _Compiler:
         return _code(self.compile(node, scope))
 
     def fold(self, fn: Code, parts: list[Any]) -> Any:
-        """Evaluate now when every part is constant and evaluation succeeds."""
+        """Evaluate now when every part is constant and evaluation succeeds.
+
+        A list or map result is not folded: the value would be one mutable
+        object handed to every evaluation of the cached program."""
         if all(type(p) is _Const for p in parts):
             try:
-                return _Const(fn({}))
+                value = fn({CTX: self.fold_budget})
             except CELEvaluationError:
                 return fn
+            if isinstance(value, (list, dict)):
+                return fn
+            return _Const(value)
         return fn
 
     # --- leaves -------------------------------------------------------------------
@@ -530,6 +553,8 @@ class _Compiler:
         foldable = fn.pure and all(type(p) is _Const for p in parts) and (
             over is None or over.find([p.value for p in parts]) is None
         )
+        if fn.cost is not Cost.CONSTANT or fn.precheck is not None:
+            self.charges = True
         if len(codes) == 2 and not entry.member and specialisable(entry, over):
             right = parts[1]
             const = type(right) is _Const
@@ -555,7 +580,9 @@ class _Compiler:
         elif precheck is RUNTIME_PATTERN_PRECHECK and type(parts[PATTERN_ARGUMENT[name]]) is _Const:
             # The regex extension: a constant pattern is compiled once (cached), not per call.
             precheck = constant_pattern_precheck
-        if precheck is receiver_scan and over is None and len(codes) <= 2 and fn.cost is Cost.SCANS:
+        if precheck is work.parses and over is None and len(codes) == 1:
+            code = self.parse_call(name, impl, codes[0], pos)
+        elif precheck is receiver_scan and over is None and len(codes) <= 2 and fn.cost is Cost.SCANS:
             code = self.scan_call(name, impl, codes, pos)
         elif precheck is not None or fn.cost is Cost.WALKS or over is not None:
             code = self.checked_call(entry, impl, precheck, over, codes, pos)
@@ -621,26 +648,50 @@ class _Compiler:
                     raise _wrap_exception(name, e, pos) from None
         return fn
 
+    def parse_call(self, name: str, impl: Callable[..., Any], a0: Code, pos: int) -> Code:
+        """A conversion charged the length of a string it parses; numbers (the
+        common `double(x)`) take one type check more than a plain call."""
+        limits = self.limits
+        self.charges = True
+
+        def parse(a: Any) -> Any:
+            x = a0(a)
+            try:
+                if type(x) is str:
+                    ctx = a.get(CTX) or shared(limits)
+                    ctx.left -= len(x)
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
+                return impl(x)
+            except CELEvaluationError as e:
+                raise located(e, pos)
+            except Exception as e:
+                raise _wrap_exception(name, e, pos) from None
+
+        return parse
+
     def scan_call(self, name: str, impl: Callable[..., Any], codes: list, pos: int) -> Code:
         """A call charged the length of its first argument (a string or list it
         reads through), when there is a budget: the common helpers and string
         searches, without the general checked call's argument tuple."""
         a0 = codes[0]
         a1 = codes[1] if len(codes) == 2 else None
+        limits = self.limits
+        self.charges = True
 
         def scan(a: Any) -> Any:
             x = a0(a)
             y = None if a1 is None else a1(a)
             try:
-                ctx = a.get(CTX)
-                if ctx is not None:
-                    t = type(x)
-                    if t is list or t is str or t is bytes or t is dict or t is tuple:
-                        ctx.left -= len(x)
-                        if ctx.left < ctx.mark:
-                            ctx.tick()
-                    else:
-                        receiver_scan((x,), ctx, None)
+                t = type(x)
+                if t is str or t is list or t is dict or t is bytes or t is tuple:
+                    ctx = a.get(CTX) or shared(limits)
+                    ctx.left -= len(x)
+                    if ctx.left < ctx.mark:
+                        ctx.tick()
+                elif t is not float and t is not int and isinstance(x, (list, tuple, Mapping)):
+                    # Numbers (double(x), int(x)) are the common case: no ABC check for them.
+                    receiver_scan((x,), a.get(CTX) or shared(limits), limits)
                 return impl(x) if a1 is None else impl(x, y)
             except CELEvaluationError as e:
                 raise located(e, pos)
@@ -660,8 +711,7 @@ class _Compiler:
         cost = entry.function.cost
         walks = cost is Cost.WALKS
         builds = cost is Cost.BUILDS
-        if builds:
-            self.needs_scope = True
+        self.charges = True
         find = over.find if over is not None else None
 
         def checked(a: Any) -> Any:
@@ -671,17 +721,17 @@ class _Compiler:
                     custom = find(args)
                     if custom is not None:
                         return custom(*args)
-                ctx = a.get(CTX)
+                ctx = a.get(CTX) or shared(limits)
                 if precheck is not None:
                     precheck(args, ctx, limits)
                 if walks:
-                    return impl(*args, budget=ctx if ctx is not None else Budget(limits))
+                    return impl(*args, budget=ctx)
                 v = impl(*args)
                 if builds:
                     n = check_size(v, limits)
                     # The precheck bounds what a builder makes from below and
                     # charged it; without one, what was built is charged.
-                    if precheck is None and ctx is not None and n:
+                    if precheck is None and n:
                         ctx.charge(n)
                 return v
             except CELEvaluationError as e:
@@ -693,7 +743,7 @@ class _Compiler:
 
     def size_check(self) -> Callable[[Any, Any, int], None]:
         """A check of what an operation built: within the size limits, and charged to the budget."""
-        self.needs_scope = True
+        self.charges = True
         limits = self.limits
 
         def check(a: Any, v: Any, pos: int) -> None:
@@ -701,9 +751,8 @@ class _Compiler:
                 n = check_size(v, limits)
             except CELEvaluationError as e:
                 raise located(e, pos)
-            # Constant folding runs without a budget; nothing to charge then.
-            ctx = a.get(CTX)
-            if ctx is not None and n:
+            if n:
+                ctx = a.get(CTX) or shared(limits)
                 ctx.left -= n
                 if ctx.left < ctx.mark:
                     ctx.tick()
@@ -859,11 +908,13 @@ def estimate_cost(node: ast.Node, registry: Registry = STANDARD) -> tuple[int, i
     and which cost what their input costs (scans, walks)."""
     builders = registry.names_costing(Cost.BUILDS)
     sized = registry.names_costing(Cost.SCANS, Cost.WALKS) - {"matches"}
-    lo, hi, _ = _estimate(node, builders, sized)
+    lo, hi, _ = _estimate(node, builders, sized, registry.names_costing(Cost.SCANS) - {"matches"})
     return lo, hi
 
 
-def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -> tuple[int, int | None, int | None]:
+def _estimate(
+    node: ast.Node, builders: frozenset[str], sized: frozenset[str], scans: frozenset[str] = frozenset()
+) -> tuple[int, int | None, int | None]:
     """(min cost, max cost, max size of the value built) of a node."""
     t = type(node)
     if t is ast.Literal:
@@ -873,7 +924,7 @@ def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -
         return 1, 1, size
     if t is ast.Ident:
         return 1, 1, None
-    kids = [_estimate(k, builders, sized) for k in node.children()]
+    kids = [_estimate(k, builders, sized, scans) for k in node.children()]
     lo = 1 + sum(k[0] for k in kids)
     hi: int | None = None if any(k[1] is None for k in kids) else 1 + sum(k[1] for k in kids)  # type: ignore[misc]
     size: int | None = None
@@ -894,11 +945,18 @@ def _estimate(node: ast.Node, builders: frozenset[str], sized: frozenset[str]) -
                 hi += size
         else:
             hi = None
-    elif t is ast.Call and _call_name(node, builders | sized) in sized and not all(
-        type(k) is ast.Literal for k in node.children()
-    ):
-        # in, contains, math.greatest, ... charge the size of what they scan.
-        hi = None
+    elif t is ast.Call and _call_name(node, builders | sized) in sized:
+        # in, contains, math.greatest, duration(), ... charge the size of what
+        # they scan: known only when every argument's size is.
+        # A walk goes deeper than the sizes known here: open-ended unless
+        # every argument is a literal (then it is folded).
+        sizes = [k[2] for k in kids]
+        if all(type(k) is ast.Literal for k in node.children()):
+            pass
+        elif hi is not None and _call_name(node, scans) in scans and all(s is not None for s in sizes):
+            hi += sum(sizes)  # type: ignore[arg-type]
+        else:
+            hi = None
     elif t is ast.Call and _call_name(node, builders | sized) == "matches" and hi is not None:
         pattern = node.args[-1] if node.args else None
         if not (type(pattern) is ast.Literal and type(pattern.value) is str):

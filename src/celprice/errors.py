@@ -159,9 +159,19 @@ def located(e: CELEvaluationError, pos: int) -> CELEvaluationError:
     return e
 
 
+def int_text(value: int) -> str:
+    """An int as a message shows it: its digits, or its size when it has too
+    many to write (Python refuses to write more than 4,300 digits)."""
+    if value.bit_length() > 256:
+        return f"an integer of {value.bit_length()} bits"
+    return str(value)
+
+
 def excerpt(value: object, limit: int = 64) -> str:
     """A value quoted in an error message, cut short: the value may be a
     megabyte of untrusted input, and messages end up in responses and logs."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
     text = repr(value)
     if len(text) <= limit:
         return text

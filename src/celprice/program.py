@@ -6,7 +6,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from .budget import CTX, Budget
+from . import budget as _budget
+from .budget import CTX, Budget, _slot
 from .compiler import compile_ast, estimate_cost
 from .env import Environment, default_environment
 from .errors import CELError, CELEvaluationError, CELLimitError, CELSyntaxError
@@ -23,7 +24,7 @@ _EMPTY: Mapping[str, Any] = {}
 class Program:
     """A compiled CEL expression: immutable, and safe to share between threads."""
 
-    __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_limits")
+    __slots__ = ("source", "env", "ast", "result_type", "checked", "_root", "_needs_scope", "_shares_budget", "_limits")
 
     def __init__(self, source: str, env: Environment) -> None:
         limits = env.limits
@@ -48,6 +49,7 @@ class Program:
             "checked": checked,
             "_root": compiled.root,
             "_needs_scope": compiled.needs_scope,
+            "_shares_budget": compiled.charges,
             "_limits": limits,
         }
         for name, value in fields.items():
@@ -68,6 +70,16 @@ class Program:
                 scope = dict(activation)
                 scope[CTX] = Budget(self._limits)
                 return self._root(scope)
+            if self._shares_budget:
+                # budget.evaluating()/restore(), inlined: this is every
+                # evaluation of most formulas.
+                slot = _slot
+                prev = slot.budget
+                slot.budget = None
+                try:
+                    return self._root(activation)
+                finally:
+                    slot.budget = prev
             return self._root(activation)
         except CELEvaluationError as e:
             if e.source is None:
@@ -83,6 +95,29 @@ class Program:
                     f"activation must be a mapping of variable names, got {type(activation).__name__}"
                 ) from None
             raise CELEvaluationError(f"internal error: {type(e).__name__}: {e}") from None
+
+    def metered(self, activation: Mapping[str, Any] | None = None) -> tuple[Any, int]:
+        """(value, cost units charged): evaluate with one budget made for this
+        call, so what the evaluation was charged can be read afterwards
+        (benchmarks/calibrate_cost.py relates it to time). A limit or other
+        CEL error propagates as from `evaluate`, without the source attached."""
+        if activation is None:
+            activation = _EMPTY
+        budget = Budget(self._limits)
+        # The slot serves the operations of a program without a scope of its
+        # own; the scope, when there is one, carries the same budget.
+        prev = _budget.evaluating()
+        _budget.restore(budget)
+        try:
+            if self._needs_scope:
+                scope = dict(activation)
+                scope[CTX] = budget
+                value = self._root(scope)
+            else:
+                value = self._root(activation)
+        finally:
+            _budget.restore(prev)
+        return value, budget.spent
 
     def cost_estimate(self) -> tuple[int, int | None]:
         """(min, max) evaluation cost; max is None when it grows with the input."""

@@ -28,6 +28,7 @@ from typing import Any
 from .celtypes import Type as TypeName
 from .celtypes import Var, parse_type
 from .errors import CELError, NoSuchOverload
+from . import work
 from .limits import Limits
 from .spelling import no_matching_overload
 from .values import Duration, Optional, Timestamp, Type, UInt, type_name
@@ -38,12 +39,26 @@ Check = Callable[[tuple, Any, Limits], None]
 
 
 class Cost(enum.Enum):
-    """What one call costs, as the budget sees it."""
+    """What one call costs, as the budget sees it: a cost unit stands for a
+    bounded amount of time (benchmarks/calibrate_cost.py measures it), so
+    every call whose work grows with an input is charged that input's size
+    before the work is done.
 
-    CONSTANT = "constant"  # one unit, like any node
-    SCANS = "scans its input"  # charged the size of what it reads (its precheck)
-    BUILDS = "builds output"  # its result is measured against the size limits and charged
-    WALKS = "walks values"  # deep equality: the implementation is handed the budget
+    - CONSTANT: bounded work whatever the arguments; one unit, like any node.
+    - SCANS: reads its inputs; its precheck charges their size (by default
+      `work.scans`: the code points, bytes or elements of every string,
+      bytes, list or map argument) and refuses an oversized result.
+    - BUILDS: makes a new value; the result is measured against the size
+      limits and charged, and a precheck, when it has one, charges the input
+      read (and the result, bounded before it is built) instead.
+    - WALKS: walks nested values (deep equality, membership); the
+      implementation is handed the budget and charges as it goes.
+    """
+
+    CONSTANT = "constant"
+    SCANS = "scans its input"
+    BUILDS = "builds output"
+    WALKS = "walks values"
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,11 @@ class Function:
     # The implementation checks its argument types itself (the library's do,
     # raising no_overload): it is called directly, without a dispatcher.
     dispatches: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cost is Cost.SCANS and self.precheck is None:
+            # A scan is charged what it reads unless it says otherwise.
+            object.__setattr__(self, "precheck", work.scans)
 
 
 def _split_params(text: str) -> list[str]:
@@ -118,9 +138,20 @@ def standard(
         forms = (member,) if not method_too else (False, True)
         for m in forms:
             overloads.append(Overload(_split_params(params), result.strip(), impl, m))
+    if "cost" not in facts and any(_sized(p) for ov in overloads for p in ov.params):
+        # What a call costs must be decided for every library function that
+        # takes a value of unbounded size: forgetting it would let a formula
+        # do input-sized work for one unit.
+        raise TypeError(f"{name}: declare cost= (a Cost): it takes a string, bytes, list, map or any value")
     facts.setdefault("pure", True)
     facts.setdefault("dispatches", True)
     return Function(name, tuple(overloads), **facts)
+
+
+def _sized(param: str) -> bool:
+    """Whether a parameter may hold a value of unbounded size."""
+    head = param.split("(", 1)[0].strip()
+    return head in ("string", "bytes", "list", "map", "dyn") or (head[:1].isupper() and "(" not in param)
 
 
 # --- type names ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .budget import CTX, Budget
+from .budget import CTX, shared
 from .limits import Limits
 from .plan import FieldRead
 from .errors import CELEvaluationError, CELLimitError, located
@@ -151,11 +151,9 @@ def _compare(
     def slow(a: Any, l: Any, r: Any) -> Any:
         try:
             if walks:
-                # Equality of lists and maps walks them: charged as it goes. A
-                # program that charges nothing else has no budget of its own:
-                # the walk gets one.
-                ctx = a.get(CTX)
-                return impl(l, r, budget=ctx if ctx is not None else Budget(limits))
+                # Equality of lists and maps walks them: charged as it goes, to
+                # the scope's budget or the evaluation's shared one.
+                return impl(l, r, budget=a.get(CTX) or shared(limits))
             return impl(l, r)
         except CELEvaluationError as e:
             raise located(e, pos)
@@ -185,9 +183,7 @@ def _compare(
             if t is str:
                 if len(l) > _LONG:
                     # Two long strings may compare in full: charge that.
-                    ctx = a.get(CTX)
-                    if ctx is not None:
-                        ctx.charge(min(len(l), len(r)))
+                    (a.get(CTX) or shared(limits)).charge(min(len(l), len(r)))
                 return op(l, r)
         return slow(a, l, r)
 

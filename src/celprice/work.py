@@ -18,7 +18,10 @@ from .errors import CELLimitError
 
 __all__ = [
     "logical_size",
+    "scans",
     "receiver_scan",
+    "affix",
+    "parses",
     "matches",
     "membership",
     "extremum",
@@ -49,6 +52,23 @@ def _list_limit(size: int, limits: Limits) -> None:
 
 def _len(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple, Mapping)) else 0
+
+
+def scans(args: tuple, budget: Any, limits: Limits) -> None:
+    """The default measure of a scan: every sized argument, read once."""
+    _charge(budget, sum(map(_len, args)))
+
+
+def parses(args: tuple, budget: Any, limits: Limits) -> None:
+    """int, double, duration, ...: a string argument is read in full (other
+    argument types convert in constant time)."""
+    _charge(budget, sum(len(a) for a in args if type(a) is str))
+
+
+def affix(args: tuple, budget: Any, limits: Limits) -> None:
+    """startsWith, endsWith: compare the affix only, however long the receiver."""
+    if len(args) == 2:
+        _charge(budget, min(_len(args[0]), _len(args[1])))
 
 
 def receiver_scan(args: tuple, budget: Any, limits: Limits) -> None:
@@ -85,7 +105,8 @@ def join(args: tuple, budget: Any, limits: Limits) -> None:
     sep = args[1] if len(args) > 1 and type(args[1]) is str else ""
     size = sum(map(len, items)) + len(sep) * max(len(items) - 1, 0)
     _string_limit(size, limits)
-    _charge(budget, size)
+    # Each element is visited even when it is empty.
+    _charge(budget, size + len(items))
 
 
 def replace(args: tuple, budget: Any, limits: Limits) -> None:
@@ -129,7 +150,8 @@ def logical_size(value: Any, cap: int) -> int:
         total = 0
         items = [*v.keys(), *v.values()] if isinstance(v, Mapping) else v
         for item in items:
-            total += size(item)
+            # Each element is written with a separator (", " or ": ").
+            total += size(item) + 2
             if total > cap:
                 break
         total = max(total, 2)  # at least the brackets

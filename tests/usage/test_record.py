@@ -348,3 +348,21 @@ def test_teams_are_isolated(ledger: Ledger) -> None:
     assert ledger.summary("team-b")["tier_usage"] == {"private": 1}
     nobody = ledger.breakdown("team-c", "1d", now=AT)
     assert (nobody["models"], nobody["total_cost"]) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    "field,args",
+    [
+        ("team_id", ("team-\ud800", "task-1", "acme/upscaler")),
+        ("task_id", ("team-a", "task-\udfff", "acme/upscaler")),
+        ("app_endpoint", ("team-a", "task-1", "acme/up\ud83dscaler")),
+    ],
+)
+def test_lone_surrogates_in_ids_are_ledger_errors(ledger: Ledger, field: str, args: tuple) -> None:
+    # JSON "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode: the
+    # driver would raise UnicodeEncodeError.
+    with pytest.raises(LedgerError, match=field):
+        ledger.record_task(*args, AT, fees(1000, 1000))
+    with pytest.raises(LedgerError, match="team_id"):
+        ledger.summary("team-\ud800")
+    assert ledger.record_task("team-a", "task-é", "acme/upscaler", AT, fees(1000, 1000))

@@ -2,6 +2,7 @@
 task) and `evaluate_pricing` (one request, through a cache of engines)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -246,7 +247,36 @@ class PricingEngine:
 # --- evaluate_pricing: one request, engines cached per pricing ------------------------
 
 _CACHE_SIZE = 1024
+# An engine holds its texts and their compiled programs, which grow with the
+# texts: the cache is also bounded by the code points of text it holds (as
+# the compile cache is), so large pricings cannot pin memory by the thousand.
+_CACHE_MAX_TEXT = 2_000_000
 _engines: dict[tuple, PricingEngine] = {}
+_weights: dict[tuple, int] = {}
+_held = [0]
+_cache_lock = threading.Lock()
+
+
+def _weight(key: tuple) -> int:
+    texts, prices = key[0]
+    return 1 + len(prices) + sum(len(t) for t in texts if t is not None)
+
+
+def _remember(key: tuple, engine: PricingEngine) -> None:
+    weight = _weight(key)
+    if weight > _CACHE_MAX_TEXT:
+        return
+    with _cache_lock:
+        if key in _engines:
+            return
+        while _engines and (len(_engines) >= _CACHE_SIZE or _held[0] + weight > _CACHE_MAX_TEXT):
+            # Drop the oldest entry; dicts keep insertion order.
+            old = next(iter(_engines))
+            del _engines[old]
+            _held[0] -= _weights.pop(old)
+        _engines[key] = engine
+        _weights[key] = weight
+        _held[0] += weight
 
 
 def _cache_key(pricing: Any) -> tuple | None:
@@ -299,13 +329,7 @@ def engine_for(
     engine = _engines.get(key)
     if engine is None:
         engine = PricingEngine(pricing, defaults, nonstandard_promotion, limits)
-        if len(_engines) >= _CACHE_SIZE:
-            # Drop the oldest entry; dicts keep insertion order.
-            try:
-                del _engines[next(iter(_engines))]
-            except (KeyError, StopIteration, RuntimeError):
-                pass
-        _engines[key] = engine
+        _remember(key, engine)
     return engine
 
 

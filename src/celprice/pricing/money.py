@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from ..stdlib.format import format_double
+from ..errors import int_text
 from ..values import INT64_MAX, INT64_MIN, UInt, type_name
 
 __all__ = ["MICROCENTS_PER_DOLLAR", "round_half_away", "microcents", "format_dollars", "show"]
@@ -41,7 +42,7 @@ def show(value: Any) -> str:
     if t is UInt:
         return f"{int(value)}u"
     if t is int:
-        return str(value)
+        return int_text(value)
     return type_name(value)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import int_text
 from ..values import INT64_MAX
 from .components import FEE_FIELDS
 from .meta import DecodeError, decode_items
@@ -74,7 +75,9 @@ class ValidPricing:
 
 def describe(value: Any) -> str:
     """A value as an error message shows it: JSON scalars as JSON, containers by kind."""
-    if value is None or type(value) in (bool, int, float, str):
+    if type(value) is int:
+        return int_text(value)
+    if value is None or type(value) in (bool, float, str):
         text = json.dumps(value, ensure_ascii=False)
         return text if len(text) <= 60 else text[:57] + "..."
     if isinstance(value, Mapping):

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import CELEvaluationError
 from ..values import INT64_MAX, INT64_MIN, TYPES, UINT64_MAX, Duration, Timestamp, Type, UInt, type_name
+from .. import work
 from ..registry import Cost, standard
 from .base import excerpt, no_overload
 from .format import format_double
@@ -174,21 +175,26 @@ def size(value: Any) -> int:
 
 
 _B = dict(cost=Cost.BUILDS)
+# Parsing a string reads all of it (a number, a timestamp, a duration).
+_PARSES = dict(cost=Cost.SCANS, precheck=work.parses)
+_FIXED = dict(cost=Cost.CONSTANT)
 
 DECLS = (
-    standard("int", to_int, *(f"{t} -> int" for t in ("int", "uint", "double", "string", "timestamp"))),
-    standard("uint", to_uint, *(f"{t} -> uint" for t in ("int", "uint", "double", "string"))),
-    standard("double", to_double, *(f"{t} -> double" for t in ("int", "uint", "double", "string"))),
+    standard("int", to_int, *(f"{t} -> int" for t in ("int", "uint", "double", "string", "timestamp")), **_PARSES),
+    standard("uint", to_uint, *(f"{t} -> uint" for t in ("int", "uint", "double", "string")), **_PARSES),
+    standard("double", to_double, *(f"{t} -> double" for t in ("int", "uint", "double", "string")), **_PARSES),
     standard(
         "string", to_string,
         *(f"{t} -> string" for t in ("string", "int", "uint", "double", "bool", "bytes", "timestamp", "duration", "type(A)")),
         **_B,
     ),
     standard("bytes", to_bytes, "bytes -> bytes", "string -> bytes", **_B),
-    standard("bool", to_bool, "bool -> bool", "string -> bool"),
-    standard("dyn", to_dyn, "A -> dyn"),
-    standard("type", type_of, "A -> type(A)"),
-    standard("size", size, *(f"{t} -> int" for t in ("string", "bytes", "list(A)", "map(K, V)")), method_too=True),
-    standard("timestamp", timestamp_of, *(f"{t} -> timestamp" for t in ("string", "int", "timestamp"))),
-    standard("duration", duration_of, "string -> duration", "duration -> duration"),
+    standard("bool", to_bool, "bool -> bool", "string -> bool", **_PARSES),
+    standard("dyn", to_dyn, "A -> dyn", **_FIXED),
+    standard("type", type_of, "A -> type(A)", **_FIXED),
+    standard(
+        "size", size, *(f"{t} -> int" for t in ("string", "bytes", "list(A)", "map(K, V)")), method_too=True, **_FIXED
+    ),
+    standard("timestamp", timestamp_of, *(f"{t} -> timestamp" for t in ("string", "int", "timestamp")), **_PARSES),
+    standard("duration", duration_of, "string -> duration", "duration -> duration", **_PARSES),
 )

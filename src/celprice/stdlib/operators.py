@@ -184,7 +184,7 @@ def cel_equal(left: Any, right: Any, budget: Any = None) -> bool:
         return left == right
     if tl in _NUMERIC and tr in _NUMERIC:
         return num_cmp(left, right) == 0
-    return _Equality(budget).equal(left, right)
+    return _Equality(budget).walk(left, right)
 
 
 # Steps one walk may take when no evaluation budget is at hand (the default max_cost).
@@ -215,6 +215,18 @@ class _Equality:
         elif self.total > _UNBUDGETED_WALK:
             raise CELLimitError(f"comparison walked over {_UNBUDGETED_WALK} values (max_cost)")
         self.steps = 0
+
+    def walk(self, left: Any, right: Any) -> bool:
+        """One whole comparison, charged in full (steps below the charging
+        interval too: a comprehension may repeat a small walk)."""
+        try:
+            return self.equal(left, right)
+        finally:
+            self.settle()
+
+    def settle(self) -> None:
+        if self.steps:
+            self._charge()
 
     def equal(self, left: Any, right: Any) -> bool:
         tl, tr = type(left), type(right)
@@ -392,7 +404,10 @@ def contains(item: Any, container: Any, budget: Any = None) -> bool:
 
 def _in_list(item: Any, container: Any, budget: Any) -> bool:
     walk = _Equality(budget)  # one memo for every element: they may share parts
-    return any(walk.equal(item, x) for x in container)
+    try:
+        return any(walk.equal(item, x) for x in container)
+    finally:
+        walk.settle()
 
 
 _N = ("int", "uint", "double")
@@ -431,11 +446,13 @@ DECLS = (
     # never run.
     standard("_&&_", _logic("_&&_"), "bool, bool -> bool", overridable=False),
     standard("_||_", _logic("_||_"), "bool, bool -> bool", overridable=False),
-    standard("_?_:_", _logic("_?_:_"), "bool, A, A -> A", overridable=False),
+    standard("_?_:_", _logic("_?_:_"), "bool, A, A -> A", overridable=False, cost=Cost.CONSTANT),
     standard("_==_", eq, *_EQUAL, cost=Cost.WALKS, specialised=True),
     standard("_!=_", ne, *_EQUAL, cost=Cost.WALKS, specialised=True),
-    *(standard(name, fn, *_ORDER, specialised=True) for name, fn in (("_<_", lt), ("_<=_", le), ("_>_", gt), ("_>=_", ge))),
-    standard("_[_]", index, "list(A), int -> A", "map(K, V), K -> V"),
+    # Ordering two strings or bytes is one C-level comparison; the specialised
+    # closure charges long computed strings.
+    *(standard(name, fn, *_ORDER, specialised=True, cost=Cost.CONSTANT) for name, fn in (("_<_", lt), ("_<=_", le), ("_>_", gt), ("_>=_", ge))),
+    standard("_[_]", index, "list(A), int -> A", "map(K, V), K -> V", cost=Cost.CONSTANT),
     standard(
         "@in", contains,
         "A, list(A) -> bool", "K, map(K, V) -> bool",

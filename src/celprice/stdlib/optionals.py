@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import work
 from ..values import Duration, Optional, Timestamp, type_name
 from ..registry import Cost, standard
 from .base import fail, no_overload
@@ -100,18 +101,23 @@ def _unwrap(name: str) -> Any:
 
 
 DECLS = (
-    standard("optional.of", _of, "A -> optional_type(A)"),
-    standard("optional.ofNonZeroValue", _of_non_zero, "A -> optional_type(A)"),
+    standard("optional.of", _of, "A -> optional_type(A)", cost=Cost.CONSTANT),
+    standard("optional.ofNonZeroValue", _of_non_zero, "A -> optional_type(A)", cost=Cost.CONSTANT),
     standard("optional.none", _none, " -> optional_type(A)"),
     standard("hasValue", _has_value, "optional_type(A) -> bool", member=True),
     standard("value", _value, "optional_type(A) -> A", member=True),
     standard("or", _or, "optional_type(A), optional_type(A) -> optional_type(A)", member=True),
-    standard("orValue", _or_value, "optional_type(A), A -> A", member=True),
-    standard("first", _first, "list(A) -> optional_type(A)", member=True),
-    standard("last", _last, "list(A) -> optional_type(A)", member=True),
-    # What they build is no larger than their input; it is measured and charged.
+    standard("orValue", _or_value, "optional_type(A), A -> A", member=True, cost=Cost.CONSTANT),
+    standard("first", _first, "list(A) -> optional_type(A)", member=True, cost=Cost.CONSTANT),
+    standard("last", _last, "list(A) -> optional_type(A)", member=True, cost=Cost.CONSTANT),
+    # What they build is no larger than their input, which they read in full:
+    # charged the input (the result may be far shorter: all none).
     standard(
-        "optional.unwrap", _unwrap("optional.unwrap"), "list(optional_type(A)) -> list(A)", cost=Cost.BUILDS
+        "optional.unwrap", _unwrap("optional.unwrap"), "list(optional_type(A)) -> list(A)",
+        cost=Cost.BUILDS, precheck=work.receiver_scan,
     ),
-    standard("unwrapOpt", _unwrap("unwrapOpt"), "list(optional_type(A)) -> list(A)", member=True, cost=Cost.BUILDS),
+    standard(
+        "unwrapOpt", _unwrap("unwrapOpt"), "list(optional_type(A)) -> list(A)", member=True,
+        cost=Cost.BUILDS, precheck=work.receiver_scan,
+    ),
 )

@@ -313,17 +313,19 @@ _BUILD = dict(cost=Cost.BUILDS)
 
 DECLS = (
     standard("contains", contains, "string, string -> bool", member=True, **_SCAN),
-    standard("startsWith", starts_with, "string, string -> bool", member=True, **_SCAN),
-    standard("endsWith", ends_with, "string, string -> bool", member=True, **_SCAN),
+    # Only the affix is compared, however long the receiver.
+    standard("startsWith", starts_with, "string, string -> bool", member=True, cost=Cost.SCANS, precheck=work.affix),
+    standard("endsWith", ends_with, "string, string -> bool", member=True, cost=Cost.SCANS, precheck=work.affix),
     standard("matches", matches, "string, string -> bool", method_too=True, cost=Cost.SCANS, precheck=work.matches),
-    standard("charAt", char_at, "string, int -> string", member=True),
+    standard("charAt", char_at, "string, int -> string", member=True, cost=Cost.CONSTANT),
     standard("indexOf", index_of, "string, string -> int", "string, string, int -> int", member=True, **_SCAN),
     standard(
         "lastIndexOf", last_index_of, "string, string -> int", "string, string, int -> int", member=True, **_SCAN
     ),
     standard("lowerAscii", lower_ascii, "string -> string", member=True, **_BUILD),
     standard("upperAscii", upper_ascii, "string -> string", member=True, **_BUILD),
-    standard("trim", trim, "string -> string", member=True, **_BUILD),
+    # Its result may be far shorter than what it scans (all white space).
+    standard("trim", trim, "string -> string", member=True, cost=Cost.BUILDS, precheck=work.receiver_scan),
     standard("reverse", reverse, "string -> string", member=True, **_BUILD),
     standard(
         "replace", replace, "string, string, string -> string", "string, string, string, int -> string",

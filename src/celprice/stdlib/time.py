@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..values import Duration, Timestamp, format_duration, format_timestamp
-from ..registry import standard
+from ..registry import Cost, standard
 from .base import fail, no_overload
 
 __all__ = [
@@ -346,6 +346,8 @@ DECLS = tuple(
     standard(
         name, impl, "timestamp -> int", "timestamp, string -> int",
         *(() if name in _DATE_PARTS else ("duration -> int",)), member=True,
+        # A time zone name or offset is parsed: charged its length.
+        cost=Cost.SCANS,
     )
     for name, impl in _METHODS.items()
 )

@@ -3,6 +3,7 @@ API serves over them (`/usage/breakdown`, `/usage/summary`,
 `/usage/tasks/{taskID}/cost`). Reference: docs/usage.md."""
 from __future__ import annotations
 
+import re
 import itertools
 import math
 from collections.abc import Iterable, Mapping
@@ -556,7 +557,15 @@ def _check_repeat(refund_id: str, task: str, amount: int | None, done_task: str,
 
 def _plain(value: object) -> bool:
     """An identifier as almost every call gives one (record_tasks checks millions)."""
-    return type(value) is str and 0 < len(value) <= _MAX_ID and "\x00" not in value
+    return (
+        type(value) is str and 0 < len(value) <= _MAX_ID and "\x00" not in value
+        and (value.isascii() or _SURROGATE.search(value) is None)
+    )
+
+
+# A lone surrogate (JSON "\ud800" decodes to one) cannot be stored as UTF-8:
+# the database driver would raise UnicodeEncodeError.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _identifier(value: object, what: str) -> str:
@@ -568,6 +577,12 @@ def _identifier(value: object, what: str) -> str:
         raise LedgerError(f"{what} must have 1 to {_MAX_ID} characters, got {len(value)}")
     if "\x00" in value:
         raise LedgerError(f"{what} must not contain NUL characters")
+    found = _SURROGATE.search(value)
+    if found is not None:
+        raise LedgerError(
+            f"{what} must be valid Unicode text: a lone surrogate U+{ord(found.group()):04X} "
+            f"at character {found.start()} cannot be stored"
+        )
     return value
 
 
