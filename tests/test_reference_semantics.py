@@ -47,7 +47,7 @@ def test_result_is_still_a_name_elsewhere() -> None:
 def test_conditional_branches_must_share_a_type(source: str, types: str) -> None:
     with pytest.raises(celprice.CELCheckError) as info:
         celprice.compile(source, CHECKED)
-    assert f"found no matching overload for '_?_:_' applied to '{types}'" in str(info.value)
+    assert f"found no matching overload for operator '?:' applied to '{types}'" in str(info.value)
 
 
 @pytest.mark.parametrize(

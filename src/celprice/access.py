@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import CELEvaluationError, excerpt, located
+from .spelling import did_you_mean
 from .values import INT64_MAX, INT64_MIN, Duration, ErrorValue, Map, Optional, Timestamp, UInt, type_name
 
 __all__ = [
@@ -27,9 +28,20 @@ __all__ = [
     "select_optional",
     "has_field",
     "map_insert",
+    "no_such_key",
 ]
 
 _NUMERIC = (int, UInt, float)
+
+
+def no_such_key(container: Any, key: Any) -> CELEvaluationError:
+    """The error for a key a map does not hold, naming the closest key it does hold
+    (`did you mean 'tokens'?`). The comparison runs only if the message is read: an
+    error that `||`, `exists` or `has()` absorbs costs no more than before."""
+    message = f"no such key: {show_key(key)}"
+    if type(key) is not str or not isinstance(container, Mapping):
+        return CELEvaluationError(message)
+    return CELEvaluationError(message, hint=lambda: did_you_mean(key, container))
 
 
 def _raise_error_value(v: ErrorValue) -> Any:
@@ -130,7 +142,7 @@ def map_get(m: Any, key: Any) -> Any:
     if found:
         return value
     _check_key_type(key)
-    raise CELEvaluationError(f"no such key: {show_key(key)}")
+    raise no_such_key(m, key)
 
 
 def map_has(m: Any, key: Any) -> bool:
@@ -158,7 +170,7 @@ def select_value(v: Any, field: str) -> Any:
         try:
             r = v[field]
         except KeyError:
-            raise CELEvaluationError(f"no such key: '{field}'") from None
+            raise no_such_key(v, field) from None
     elif isinstance(v, Mapping):
         r = map_get(v, field)
     elif type(v) is Optional:

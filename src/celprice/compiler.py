@@ -12,12 +12,12 @@ the caller's names; that copy also carries the evaluation budget under
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import FunctionType
 from typing import Any
 
 from . import ast, names, stack
-from .access import ADAPT, adapt, has_field, map_insert, select_optional, select_value
+from .access import ADAPT, adapt, has_field, map_insert, no_such_key, select_optional, select_value
 from .budget import CTX, Budget, shared
 from .checker import CheckResult
 from .comprehensions import compile_comprehension
@@ -29,6 +29,7 @@ from .plan import FieldRead, IndexRead, Read
 from .plan import code as _code
 from .registry import Cost, Entry, Overrides, Registry, specialisable
 from .specialize import binary
+from .spelling import did_you_mean, no_matching_overload
 from .stdlib import STANDARD
 from .stdlib.regex import PATTERN_ARGUMENT, RUNTIME_PATTERN_PRECHECK, constant_pattern_precheck
 from .stdlib import operators as ops
@@ -51,6 +52,22 @@ def _undeclared(name: str, container: str) -> CELEvaluationError:
 def _copy(e: CELEvaluationError) -> CELEvaluationError:
     """A fresh copy of a prepared error: raised errors get a source attached later."""
     return type(e)(e.message, offset=e.offset)
+
+
+def _absent(missing: CELEvaluationError, name: str, a: Any, declared: bool) -> CELEvaluationError:
+    """The prepared error for a name the activation does not hold. Where the environment
+    declares no variables, the activation is what is in scope: its closest name is suggested."""
+    e = _copy(missing)
+    if not declared:
+        e.message += did_you_mean(name, _names_held(a))
+    return e
+
+
+def _names_held(a: Any) -> Iterator[str]:
+    """The names an activation holds, locals (`@x`) by the name they were bound to."""
+    for key in a:
+        if type(key) is str and key != CTX:
+            yield key[1:] if key[:1] == "@" else key
 
 
 def _wrap_exception(name: str, e: Exception, pos: int) -> CELEvaluationError:
@@ -184,7 +201,8 @@ class _Compiler:
         if found is not None:
             return self.selects(_Const(TYPES[found[0]]), fields[found[1] - 1 :])
         if self.static:
-            return self.error(names.undeclared(".".join(parts), self.env.container), pos)
+            known = [*(n for n in scope if n[0] != "@"), *self.env.variables]
+            return self.error(names.undeclared(".".join(parts), self.env.container, "", known), pos)
         if len(candidates) == 1:
             return self.variable(root.name, pos)
         general = self.dynamic_lookup(candidates, root.name, pos)
@@ -224,12 +242,13 @@ class _Compiler:
     def variable(self, name: str, pos: int) -> Read:
         missing = located(_undeclared(name, self.env.container), pos)
         adapt_get = ADAPT.get
+        declared = self.static
 
         def read(a: Any) -> Any:
             try:
                 v = a[name]
             except KeyError:
-                raise _copy(missing) from None
+                raise _absent(missing, name, a, declared) from None
             if type(v) is int and INT64_MIN <= v <= INT64_MAX:
                 return v
             f = adapt_get(type(v))
@@ -258,7 +277,7 @@ class _Compiler:
                         except CELEvaluationError as e:
                             raise located(e, fpos)
                     return v
-            raise located(_undeclared(first, container), pos)
+            raise located(_absent(_undeclared(first, container), first, a, False), pos)
 
         return lookup
 
@@ -272,9 +291,9 @@ class _Compiler:
             fn = self.select(_code(operand), field, pos)
             return self.fold(fn, [operand])
         adapt_get = ADAPT.get
-        no_key = f"no such key: '{field}'"
         # `x.f` on a variable or local reads the name itself, saving a call.
         by_key = type(operand) is Read
+        declared = self.static
         if by_key:
             key, missing, name_pos = operand.key, operand.missing, operand.pos
         inner = _code(operand)
@@ -284,14 +303,14 @@ class _Compiler:
                 try:
                     v = a[key]
                 except KeyError:
-                    raise _copy(missing) from None
+                    raise _absent(missing, key, a, declared) from None
             else:
                 v = inner(a)
             if type(v) is dict:
                 try:
                     r = v[field]
                 except KeyError:
-                    raise located(CELEvaluationError(no_key), pos) from None
+                    raise located(no_such_key(v, field), pos) from None
                 if type(r) is int and INT64_MIN <= r <= INT64_MAX:
                     return r
                 f = adapt_get(type(r))
@@ -435,7 +454,7 @@ class _Compiler:
 
         def bad_operand(v: Any) -> CELEvaluationError:
             return located(
-                CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(v)})'"), pos
+                CELEvaluationError(no_matching_overload(name, f"({type_name(v)})")), pos
             )
 
         def and_or(a: Any) -> Any:
@@ -486,7 +505,7 @@ class _Compiler:
             if c is False:
                 return of(a)
             raise located(
-                CELEvaluationError(f"found no matching overload for '_?_:_' applied to '({type_name(c)}, ...)'"), pos
+                CELEvaluationError(no_matching_overload("_?_:_", f"({type_name(c)}, ...)")), pos
             )
 
         return cond_fn
@@ -510,15 +529,17 @@ class _Compiler:
 
     def unknown_function(self, name: str, args: tuple[Any, ...], node: ast.Node, scope: frozenset[str], member: bool) -> Any:
         kind = "method" if member else "function"
+        known = self.env.registry.methods if member else self.env.registry.functions
         if self.static:
-            return self.error(names.undeclared(name, "", kind), node.pos)
+            return self.error(names.undeclared(name, "", kind, known), node.pos)
         codes = [self.code(a, scope) for a in args]
         pos = node.pos
+        message = f"unbound {kind} '{name}'{did_you_mean(name, known)}"
 
         def unknown(a: Any) -> Any:
             for c in codes:
                 c(a)
-            raise located(CELEvaluationError(f"unbound {kind} '{name}'"), pos)
+            raise located(CELEvaluationError(message), pos)
 
         return unknown
 

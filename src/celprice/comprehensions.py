@@ -11,10 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import ast
-from .access import ADAPT, adapt, map_insert
+from .access import ADAPT, adapt, map_insert, show_key
 from .budget import CTX
 from .errors import CELEvaluationError, CELLimitError, located
 from .limits import Limits, too_big
+from .render import render
+from .spelling import no_matching_overload
 from .stdlib.lists import sort_by_keys, sort_cost
 from .values import Optional, type_name
 
@@ -30,7 +32,7 @@ def _items(rng: Any, name: str, pos: int) -> Any:
     if isinstance(rng, (list, tuple, Mapping)):
         return rng
     raise located(
-        CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(rng)})'"), pos
+        CELEvaluationError(no_matching_overload(name, f"({type_name(rng)})")), pos
     )
 
 
@@ -41,13 +43,60 @@ def _pairs(rng: Any, name: str, pos: int) -> Any:
     if isinstance(rng, Mapping):
         return ((k, rng[k]) for k in rng)
     raise located(
-        CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(rng)})'"), pos
+        CELEvaluationError(no_matching_overload(name, f"({type_name(rng)})")), pos
     )
+
+
+# An element path longer than this keeps its end (the innermost step says most).
+MAX_ELEMENT_PATH = 120
+_MAX_RANGE_TEXT = 60
+
+
+class _Where:
+    """Names the element a comprehension was at when its body failed: `outputs[3]`.
+
+    The range's text is rendered only when an error needs it. An error from a
+    nested comprehension over this one's variable (`o.frames[2]`) continues this
+    path (`outputs[3].frames[2]`)."""
+
+    __slots__ = ("node", "var", "text")
+
+    def __init__(self, node: ast.Comprehension) -> None:
+        # The variable bound to the element: the value one of the two-variable forms.
+        self.node, self.var = node, node.var2 or node.var
+        self.text: str | None = None
+
+    def range_text(self) -> str:
+        if self.text is None:
+            try:
+                text = render(self.node.range)
+            except (ValueError, RecursionError):
+                text = "element"
+            if len(text) > _MAX_RANGE_TEXT:
+                text = text[: _MAX_RANGE_TEXT - 3] + "..."
+            self.text = text
+        return self.text
+
+    def mark(self, e: CELEvaluationError, key: Any, is_list: bool) -> CELEvaluationError:
+        if isinstance(e, CELLimitError):
+            return e  # a limit is about the whole evaluation, not one element
+        here = f"{self.range_text()}[{key if is_list else show_key(key)}]"
+        inner = e.element
+        if inner is None:
+            path = here
+        elif inner == self.var or inner.startswith((self.var + ".", self.var + "[")):
+            path = here + inner[len(self.var):]
+        else:
+            return e  # a comprehension over something else: its own path says where
+        if len(path) > MAX_ELEMENT_PATH:
+            path = "..." + path[-(MAX_ELEMENT_PATH - 3):]
+        e.element = path
+        return e
 
 
 def _not_bool(name: str, v: Any, pos: int) -> CELEvaluationError:
     return located(
-        CELEvaluationError(f"found no matching overload for '{name}' applied to '({type_name(v)})'"), pos
+        CELEvaluationError(no_matching_overload(name, f"({type_name(v)})")), pos
     )
 
 
@@ -69,8 +118,7 @@ def compile_comprehension(
             if type(opt) is not Optional:
                 raise located(
                     CELEvaluationError(
-                        f"found no matching overload for '{'optFlatMap' if flat else 'optMap'}' "
-                        f"applied to '({type_name(opt)})'"
+                        no_matching_overload("optFlatMap" if flat else "optMap", f"({type_name(opt)})")
                     ),
                     pos,
                 )
@@ -90,15 +138,18 @@ def compile_comprehension(
 
         return opt_map
 
+    where = _Where(node)
+
     def loop(a: Any, step: Callable[[Any], bool | None]) -> None:
         """Bind the variables for each element and call step(a); stop when it returns True."""
         ctx = a[CTX]
         r = rng(a)
         saved1 = a.get(key1, _MISSING)
         saved2 = a.get(key2, _MISSING) if key2 else _MISSING
+        at: Any = None
         try:
             if key2 is None:
-                for x in _items(r, kind, pos):
+                for at, x in _indexed(_items(r, kind, pos)):
                     ctx.left -= cost
                     if ctx.left < ctx.mark:
                         _tick(ctx, pos)
@@ -107,25 +158,29 @@ def compile_comprehension(
                     if step(a):
                         return
             else:
-                for k, v in _pairs(r, kind, pos):
+                for at, v in _pairs(r, kind, pos):
                     ctx.left -= cost
                     if ctx.left < ctx.mark:
                         _tick(ctx, pos)
-                    a[key1] = adapt(k)
+                    a[key1] = adapt(at)
                     a[key2] = adapt(v)
                     if step(a):
                         return
+        except CELEvaluationError as e:
+            if at is not None:
+                where.mark(e, at, not isinstance(r, Mapping))
+            raise
         finally:
             _restore(a, key1, saved1)
             if key2:
                 _restore(a, key2, saved2)
 
     if kind == "sort_by":
-        return _sort_by(rng, body, key1, cost, pos)
+        return _sort_by(rng, body, key1, cost, pos, where)
     if kind in ("all", "exists"):
-        return _quantifier(kind, rng, body, key1, key2, cost, pos)
+        return _quantifier(kind, rng, body, key1, key2, cost, pos, where)
     if key2 is None and pred is None and kind in ("map", "filter"):
-        return _single_var_collect(kind, rng, body, key1, cost, pos, max_list, adapt_get)
+        return _single_var_collect(kind, rng, body, key1, cost, pos, max_list, adapt_get, where)
 
     if kind == "exists_one":
         def exists_one(a: Any) -> bool:
@@ -204,7 +259,7 @@ def compile_comprehension(
     raise AssertionError(f"unknown comprehension kind {kind}")
 
 
-def _sort_by(rng: Code, body: Code, key: str, cost: int, pos: int) -> Code:
+def _sort_by(rng: Code, body: Code, key: str, cost: int, pos: int, where: _Where) -> Code:
     """`list.sortBy(e, key)`: the key of each element, then one stable sort by them."""
     adapt_get = ADAPT.get
 
@@ -223,6 +278,9 @@ def _sort_by(rng: Code, body: Code, key: str, cost: int, pos: int) -> Code:
                 f = adapt_get(type(x))
                 a[key] = x if f is None else f(x)
                 keys.append(body(a))
+        except CELEvaluationError as e:
+            where.mark(e, len(keys), True)  # one key per element before the failing one
+            raise
         finally:
             _restore(a, key, saved)
         ctx.left -= sort_cost(len(items))
@@ -236,7 +294,9 @@ def _sort_by(rng: Code, body: Code, key: str, cost: int, pos: int) -> Code:
     return sort_by
 
 
-def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, cost: int, pos: int) -> Code:
+def _quantifier(
+    kind: str, rng: Code, body: Code, key: str, key2: str | None, cost: int, pos: int, where: _Where
+) -> Code:
     """all and exists, with one variable or two, the loop written out: they
     combine like && and ||, so a deciding value wins over errors met before."""
     adapt_get = ADAPT.get
@@ -250,6 +310,7 @@ def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, co
         saved = a.get(key, _MISSING)
         saved2 = a.get(key2, _MISSING) if key2 else _MISSING
         error = None
+        failed_at: Any = None
         try:
             for x in items:
                 ctx.left -= cost
@@ -267,17 +328,21 @@ def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, co
                     raise
                 except CELEvaluationError as e:
                     if error is None:
-                        error = e
+                        error, failed_at = e, x
                     continue
                 if v is decide:
                     return not other
                 if v is not other and error is None:
-                    error = _not_bool(kind, v, pos)
+                    error, failed_at = _not_bool(kind, v, pos), x
         finally:
             _restore(a, key, saved)
             if key2:
                 _restore(a, key2, saved2)
         if error is not None:
+            # Marked only now: an error a deciding element overrides costs nothing.
+            at = _first(r, failed_at) if key2 is None else failed_at[0]
+            if at is not None:
+                where.mark(error, at, not isinstance(r, Mapping))
             raise error
         return other
 
@@ -285,7 +350,7 @@ def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, co
 
 
 def _single_var_collect(
-    kind: str, rng: Code, body: Code, key: str, cost: int, pos: int, max_list: int, adapt_get: Any
+    kind: str, rng: Code, body: Code, key: str, cost: int, pos: int, max_list: int, adapt_get: Any, where: _Where
 ) -> Code:
     """map and filter with one variable, the loop written out: no per-element call but the body."""
     is_filter = kind == "filter"
@@ -304,15 +369,15 @@ def _single_var_collect(
             if ctx.left < ctx.mark:
                 _tick(ctx, pos)
             step = 0
+        item: Any = _MISSING
         try:
-            for x in items:
+            for item in items:
                 if step:
                     ctx.left -= step
                     if ctx.left < ctx.mark:
                         _tick(ctx, pos)
-                f = adapt_get(type(x))
-                if f is not None:
-                    x = f(x)
+                f = adapt_get(type(item))
+                x = item if f is None else f(item)
                 a[key] = x
                 v = body(a)
                 if is_filter:
@@ -322,6 +387,13 @@ def _single_var_collect(
                         raise _not_bool("filter", v, pos)
                 else:
                     append(v)
+        except CELEvaluationError as e:
+            if item is not _MISSING:
+                # map has appended one value per element before the failing one.
+                at = _first(items, item) if is_filter else item if isinstance(items, Mapping) else len(out)
+                if at is not None:
+                    where.mark(e, at, not isinstance(items, Mapping))
+            raise
         finally:
             _restore(a, key, saved)
         if len(out) > max_list:
@@ -329,6 +401,23 @@ def _single_var_collect(
         return out
 
     return collect
+
+
+def _first(items: Any, item: Any) -> Any:
+    """The element's index (a map's key: the key), found only once the loop failed, so
+    the loop counts nothing. The body sees nothing but the element that differs between
+    elements, so the first occurrence of the same object is where it failed."""
+    if isinstance(items, Mapping):
+        return item
+    for i, y in enumerate(items):
+        if y is item:
+            return i
+    return None
+
+
+def _indexed(items: Any) -> Any:
+    """(index, element) of a list, (key, key) of a map: what an element path names."""
+    return ((k, k) for k in items) if isinstance(items, Mapping) else enumerate(items)
 
 
 def _insert(result: list[Any], k: Any, v: Any, pos: int) -> None:

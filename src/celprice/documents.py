@@ -18,11 +18,10 @@ silently different value.
 """
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,7 +30,6 @@ __all__ = [
     "MAX_INT_DIGITS",
     "MAX_DEPTH",
     "DocumentError",
-    "did_you_mean",
     "is_yaml_name",
     "read_bytes",
     "decode",
@@ -48,12 +46,6 @@ MAX_DEPTH = 500  # nesting of arrays and objects (JSON's own parser stops near P
 
 class DocumentError(ValueError):
     """An input that cannot be read as a document; the message starts with its name."""
-
-
-def did_you_mean(name: str, names: Iterable[str]) -> str:
-    """` (did you mean 'outputs'?)` for a misspelt key or name, or nothing when no name is close."""
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def is_yaml_name(name: str) -> bool:

@@ -5,7 +5,7 @@ inside the engine are converted at the boundary.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = [
     "CELError",
@@ -109,7 +109,38 @@ class CELCheckError(CELError):
 
 
 class CELEvaluationError(_Located):
-    """Evaluation failed: the CEL error value that reached the top."""
+    """Evaluation failed: the CEL error value that reached the top.
+
+    `hint` adds to the message when it is first read (a "did you mean" that
+    compares names): errors that evaluation absorbs (`||`, `exists`) never pay for it.
+    `element` is the list element or map entry being evaluated when the error happened
+    inside a comprehension (`outputs[3]`); the message starts with it."""
+
+    element: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        offset: int | None = None,
+        hint: Callable[[], str] | None = None,
+    ) -> None:
+        self._hint = hint
+        super().__init__(message, source=source, offset=offset)
+
+    @property
+    def message(self) -> str:
+        hint = self._hint
+        if hint is not None:
+            self._hint = None
+            self._text += hint()
+        return self._text if self.element is None else f"{self.element}: {self._text}"
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._text = text
+        self.element = None
 
 
 class CELLimitError(CELEvaluationError):

@@ -8,10 +8,11 @@ container.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from . import ast
+from .spelling import did_you_mean
 
 __all__ = ["prefixes", "candidates", "first_match", "function_namespace", "resolve_call", "undeclared"]
 
@@ -79,7 +80,15 @@ def resolve_call(
     return name, False, node.args
 
 
-def undeclared(name: str, container: str, kind: str = "") -> str:
-    """The message for a name nothing declares (`kind`: "function", "method", ...)."""
+def undeclared(name: str, container: str, kind: str = "", known: Iterable[str] = ()) -> str:
+    """The message for a name nothing declares (`kind`: "function", "method", ...),
+    with the closest of the `known` names in scope when one is close.
+
+    A variable's name may be followed by field selections (`prices2.per_image`):
+    its first part is compared with the first part of each known name."""
     where = f" (in container '{container}')" if container and not kind else ""
-    return f"undeclared reference to {kind + ' ' if kind else ''}'{name}'{where}"
+    if kind:
+        hint = did_you_mean(name, known)
+    else:
+        hint = did_you_mean(name.split(".", 1)[0], {k.split(".", 1)[0] for k in known})
+    return f"undeclared reference to {kind + ' ' if kind else ''}'{name}'{where}{hint}"

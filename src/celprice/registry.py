@@ -30,6 +30,7 @@ from .celtypes import Var, parse_type
 from .errors import CELError, NoSuchOverload
 from . import work
 from .limits import Limits
+from .spelling import no_matching_overload
 from .values import Duration, Optional, Timestamp, Type, UInt, type_name
 
 __all__ = ["Cost", "Overload", "Function", "standard", "Registry", "Entry", "Overrides", "validate_type"]
@@ -277,7 +278,7 @@ class Overrides:
 
         def no_match(*args: Any) -> Any:
             types = ", ".join(type_name(a) for a in args)
-            raise NoSuchOverload(f"found no matching overload for '{name}' applied to '({types})'")
+            raise NoSuchOverload(no_matching_overload(name, f"({types})"))
 
         last = fallback if fallback is not None else no_match
         if general:

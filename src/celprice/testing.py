@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import documents
+from .spelling import did_you_mean
 
 __all__ = [
     "COMPONENTS",
@@ -99,7 +100,7 @@ def validate_expect(expect: Any, path: str = "expect") -> dict[str, dict[str, An
         where = f"{path}.{name}"
         if name not in COMPONENTS:
             raise CaseError(
-                f"{where}: unknown component{documents.did_you_mean(str(name), COMPONENTS)} "
+                f"{where}: unknown component{did_you_mean(str(name), COMPONENTS)} "
                 f"(expected one of {', '.join(COMPONENTS)})"
             )
         if isinstance(want, Mapping):
@@ -129,7 +130,7 @@ def build_request(pricing: Any, case: Mapping[str, Any], path: str = "case") -> 
     for key in case:
         if key not in _CASE_KEYS:
             raise CaseError(
-                f"{path}.{key}: unknown field{documents.did_you_mean(str(key), _CASE_KEYS)} "
+                f"{path}.{key}: unknown field{did_you_mean(str(key), _CASE_KEYS)} "
                 f"(a case has {', '.join(_CASE_KEYS)})"
             )
     if "expect" not in case:
@@ -279,7 +280,7 @@ def parse_case_file(
     unknown = sorted(str(k) for k in data if k not in _CASE_FILE_KEYS)
     if unknown:
         raise CaseError(
-            f"{origin}: {unknown[0]}: unknown field{documents.did_you_mean(unknown[0], _CASE_FILE_KEYS)} "
+            f"{origin}: {unknown[0]}: unknown field{did_you_mean(unknown[0], _CASE_FILE_KEYS)} "
             "(a case file has \"pricing\" or \"pricing_file\", and \"cases\")"
         )
     if pricing is None:

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -36,18 +35,6 @@ def run_cli(*args: str, input: str | None = None, cwd: Path | None = None, **env
         cwd=cwd or ROOT,
         timeout=120,
     )
-
-
-def pricing_available() -> bool:
-    try:
-        from celprice.pricing import check_pricing, evaluate_pricing  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-# The pricing commands need celprice.pricing (written alongside the CLI).
-needs_pricing = pytest.mark.skipif(not pricing_available(), reason="celprice.pricing is not importable yet")
 
 
 def assert_no_traceback(result: subprocess.CompletedProcess) -> None:

@@ -46,8 +46,8 @@ def parse_block(text: str) -> list[Example]:
     return examples
 
 
-def run_block(examples: list[Example]) -> list[str]:
-    """The output of each command, run in order in one shell."""
+def run_block(examples: list[Example], cwd: Path = ROOT) -> list[str]:
+    """The output of each command, run in order in one shell (in `cwd`)."""
     with tempfile.TemporaryDirectory() as tmp:
         shim = Path(tmp) / "celprice"
         shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m celprice "$@"\n')
@@ -57,7 +57,7 @@ def run_block(examples: list[Example]) -> list[str]:
         env = cli_env(PYTHONUNBUFFERED="1", COLUMNS="80", HOME=tmp)  # unbuffered: terminal-like interleaving
         env["PATH"] = tmp + os.pathsep + env.get("PATH", "")
         done = subprocess.run(
-            ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=300
+            ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8", timeout=300
         )
     parts = done.stdout.split(_MARK + "\n")
     return parts[1:]

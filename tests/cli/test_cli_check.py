@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from clihelpers import assert_no_traceback, needs_pricing, run_cli
-
-pytestmark = needs_pricing
+from clihelpers import assert_no_traceback, run_cli
 
 GOOD = {
     "prices": {"per_image": 200000},
@@ -41,7 +39,7 @@ def test_every_problem_is_printed_with_its_caret_snippet(write):
     assert lines[0].startswith("inference_expression:1:42: Syntax error")
     assert lines[1:3] == [" | image_count(outputs) * prices.per_image +", " | " + "." * 41 + "^"]
     assert lines[3:6] == [
-        "royalty_expression:1:1: undeclared reference to 'inference_fee'",
+        "royalty_expression:1:1: undeclared reference to 'inference_fee' (only total_expression can read it)",
         " | inference_fee / 10",
         " | ^",
     ]
@@ -90,7 +88,7 @@ def test_an_int_mixed_with_a_double_is_a_located_problem_with_the_fix(write):
     result = run_cli("check", write("p.json", pricing))
     assert result.returncode == 1
     assert result.stdout == (
-        "inference_expression:1:21: found no matching overload for '_/_' applied to '(int, double)': "
+        "inference_expression:1:21: found no matching overload for operator '/' applied to '(int, double)': "
         "wrap the int in double(): double(text_tokens(inputs)) / 1000000.0\n"
         " | text_tokens(inputs) / 1000000.0 * prices.x\n"
         " | ....................^\n"

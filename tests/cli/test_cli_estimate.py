@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 
-from clihelpers import assert_no_traceback, needs_pricing, run_cli
-
-pytestmark = needs_pricing
+from clihelpers import assert_no_traceback, run_cli
 
 OUTPUT_PRICED = {
     "prices": {"per_token": 2},

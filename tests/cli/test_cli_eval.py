@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from clihelpers import assert_no_traceback, needs_pricing, run_cli
+from clihelpers import assert_no_traceback, run_cli
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,6 @@ def test_a_limit_error_is_an_evaluation_error():
     assert_no_traceback(result)
 
 
-@needs_pricing
 def test_pricing_environment_has_the_pricing_functions_and_standard_arithmetic():
     result = run_cli("eval", "--pricing", "[to_dollars(2500000), 3.0 * 1.5, image_count(outputs)]",
                      "--var", 'outputs=[{"type": "image", "count": 2}]')
@@ -180,7 +179,6 @@ def test_pricing_environment_has_the_pricing_functions_and_standard_arithmetic()
     assert result.stdout == '["0.025", 4.5, 2]\n'
 
 
-@needs_pricing
 def test_core_cel_has_no_pricing_functions_or_promotion():
     result = run_cli("eval", "3 * 1.5")
     assert result.returncode == 1
@@ -189,7 +187,6 @@ def test_core_cel_has_no_pricing_functions_or_promotion():
     assert result.returncode == 1
 
 
-@needs_pricing
 def test_pricing_environment_rejects_names_no_formula_sees_before_evaluating():
     result = run_cli("eval", "--pricing", "nope + 1")
     assert result.returncode == 2  # found at check time, like a syntax error
@@ -197,7 +194,6 @@ def test_pricing_environment_rejects_names_no_formula_sees_before_evaluating():
     assert " | nope + 1" in result.stderr
 
 
-@needs_pricing
 def test_pricing_rejects_a_variable_no_formula_can_read():
     result = run_cli("eval", "--pricing", "image_count(outputs)", "--var", "output=[]")
     assert result.returncode == 2
@@ -206,7 +202,6 @@ def test_pricing_rejects_a_variable_no_formula_can_read():
     assert result.stdout == ""
 
 
-@needs_pricing
 def test_pricing_variables_are_decoded_like_a_request():
     # `"seconds": 90` is the double 90.0 to a formula, as in a request.
     result = run_cli("eval", "--pricing", "outputs[0].seconds / 60.0", "--var", 'outputs=[{"type": "audio", "seconds": 90}]')

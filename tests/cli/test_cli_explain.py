@@ -1,7 +1,7 @@
 """`celprice explain`: the value of each sub-expression as a tree."""
 from __future__ import annotations
 
-from clihelpers import assert_no_traceback, needs_pricing, run_cli
+from clihelpers import assert_no_traceback, run_cli
 
 VARS = {
     "prices": {"per_image": 200000, "per_token": 3},
@@ -159,7 +159,6 @@ def test_ascii_tree_when_the_output_cannot_show_box_drawing(write):
     assert result.stdout.splitlines() == ["1 + 2 = 3", "|-- 1", "`-- 2"]
 
 
-@needs_pricing
 def test_explain_a_pricing_formula(write):
     result = run_cli(
         "explain", "--pricing", "image_count(outputs) * prices.per_image", "--vars", write("v.json", PRICING_VARS)

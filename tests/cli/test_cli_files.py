@@ -4,9 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from clihelpers import assert_no_traceback, needs_pricing, run_cli
-
-pytestmark = needs_pricing
+from clihelpers import assert_no_traceback, run_cli
 
 PRICING_YAML = """\
 prices: {per_image: 200000}

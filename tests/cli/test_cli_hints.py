@@ -1,10 +1,10 @@
-"""Errors that say how to fix them: the two mistakes of trying formulas at the command line."""
+"""Errors that say how to fix them: the mistakes of trying formulas at the command line."""
 from __future__ import annotations
 
-import pytest
-from clihelpers import needs_pricing, run_cli
+import json
 
-pytestmark = needs_pricing
+import pytest
+from clihelpers import run_cli
 
 
 @pytest.mark.parametrize("command", ["eval", "explain"])
@@ -54,3 +54,62 @@ def test_a_misspelt_task_field_gets_a_suggestion(write):
     result = run_cli("eval", "--task", path, "1")
     assert result.returncode == 2
     assert result.stderr.startswith(f"celprice eval: {path}: usage_second: not a task field (did you mean 'usage_seconds'?)")
+
+
+def test_check_names_the_closest_name_and_why_a_fee_cannot_be_read(write):
+    pricing = {
+        "prices": {"per_image": 200000},
+        "inference_expression": "image_counts(outputs) * prices.per_image",
+        "royalty_expression": "inference_fee / 10",
+        "partner_expression": "size(outputs) * '2'",
+        "total_expression": "resource_fee + inference_fee + royalty_fee + partner_fees",
+    }
+    result = run_cli("check", write("p.json", pricing))
+    assert result.returncode == 1
+    for line in [
+        "inference_expression:1:13: undeclared reference to function 'image_counts' (did you mean 'image_count'?)",
+        "royalty_expression:1:1: undeclared reference to 'inference_fee' (only total_expression can read it)",
+        "partner_expression:1:15: found no matching overload for operator '*' applied to '(int, string)'",
+        "total_expression:1:46: undeclared reference to 'partner_fees' (did you mean 'partner_fee'?)",
+    ]:
+        assert line in result.stdout.splitlines(), result.stdout
+
+
+def test_an_error_inside_a_comprehension_names_the_element(write):
+    outputs = [{"type": "text", "tokens": 5}, {"type": "text", "tokns": 7}]
+    result = run_cli("eval", "--pricing", "--var", f"outputs={json.dumps(outputs)}", "outputs.map(o, o.tokens)")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "ERROR: <input>:1:17: outputs[1]: no such key: 'tokens' (did you mean 'tokns'?)\n"
+        " | outputs.map(o, o.tokens)\n"
+        " | ................^\n"
+    )
+
+
+def test_preview_names_the_element_and_the_closest_price_name(write):
+    pricing = write("p.json", {
+        "prices": {"per_image": 200000},
+        "inference_expression": "size(outputs.filter(o, o.width > 512)) * prices['per_imag']",
+    })
+    task = write("t.json", {"output_meta": {"outputs": [{"type": "image", "width": 1024}, {"type": "image", "height": 5}]}})
+    result = run_cli("preview", "--pricing-file", pricing, "--task", task)
+    assert "inference_expression:1:25: outputs[1]: no such key: 'width'" in result.stdout + result.stderr
+    task = write("t2.json", {"output_meta": {"outputs": [{"type": "image", "width": 1024}]}})
+    result = run_cli("preview", "--pricing-file", pricing, "--task", task)
+    assert "no such key: 'per_imag' (did you mean 'per_image'?)" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("1 + 'a'", "found no matching overload for operator '+' applied to '(int, string)'"),
+        ("{'a': 1}[true]", "found no matching overload for indexing '[]' applied to '(map(string, int), bool)'"),
+        ("!1", "found no matching overload for operator '!' applied to '(int)'"),
+        ("1 ? 2 : 3", "found no matching overload for operator '?:' applied to '(int, int, int)'"),
+    ],
+)
+def test_operators_are_named_as_written(expression, message):
+    result = run_cli("eval", "--pricing", expression)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "_" not in result.stderr.split("overload for ", 1)[1].split(" applied")[0]

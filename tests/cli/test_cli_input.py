@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from clihelpers import assert_no_traceback, needs_pricing, run_cli
+from clihelpers import assert_no_traceback, run_cli
 
 from celprice.documents import MAX_INPUT_BYTES
 
@@ -12,7 +12,6 @@ ESC = "\x1b"
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
-@needs_pricing
 def test_an_endless_input_is_refused_at_the_size_limit():
     result = run_cli("preview", "/dev/zero")
     assert result.returncode == 2
@@ -28,7 +27,6 @@ def test_stdin_is_bounded_too():
     assert result.stderr.startswith("celprice eval: <stdin>: larger than 16 MiB")
 
 
-@needs_pricing
 def test_a_yaml_alias_bomb_in_a_test_file_is_refused(write):
     bomb = "pricing: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")
@@ -59,7 +57,6 @@ def test_a_5000_digit_integer_is_a_clear_error(write, name):
     assert_no_traceback(result)
 
 
-@needs_pricing
 def test_duplicate_json_keys_are_refused_naming_the_key_and_its_place(write):
     text = '{"pricing": {"prices": {"per_image": 1, "per_image": 2}, "inference_expression": "1"}}'
     path = write("r.json", text)
@@ -70,7 +67,6 @@ def test_duplicate_json_keys_are_refused_naming_the_key_and_its_place(write):
     )
 
 
-@needs_pricing
 def test_duplicate_yaml_keys_are_refused_with_their_line(write):
     path = write("cases.yaml", "pricing: {}\ncases:\n  - name: a\n    expect: {total: 1}\n    expect: {total: 2}\n")
     result = run_cli("test", path)
@@ -87,7 +83,6 @@ def test_duplicate_keys_in_a_var_are_refused():
     assert result.stderr == 'celprice eval: --var m: duplicate key "a" in the top-level object (each key may appear once)\n'
 
 
-@needs_pricing
 def test_control_characters_in_a_caret_snippet_are_shown_escaped(write):
     # A comment that would turn the terminal red and then overwrite the line with a carriage return.
     expression = f"prices.per_image + nope // {ESC}[31mall good{ESC}[0m\r no problems"

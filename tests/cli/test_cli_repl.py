@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clihelpers import ROOT, assert_no_traceback, cli_env, needs_pricing, run_cli
+from clihelpers import ROOT, assert_no_traceback, cli_env, run_cli
 
 
 def test_piped_expressions_print_one_result_per_line_and_eof_exits_0(write):
@@ -63,7 +63,6 @@ def test_missing_vars_file_exits_2_before_reading_input():
     assert "cannot read nope.json" in result.stderr
 
 
-@needs_pricing
 def test_pricing_repl():
     result = run_cli("repl", "--pricing", input="to_dollars(123)\nnope\n")
     assert result.returncode == 0
@@ -239,7 +238,6 @@ def test_on_a_terminal_ctrl_c_drops_the_line_being_typed(terminal):
     assert b"Syntax error" not in term.seen
 
 
-@needs_pricing
 def test_pricing_let_can_only_bind_declared_names():
     result = run_cli("repl", "--pricing", input=':let x = 1\n:let prices = {"a": 5}\nprices.a * 2\n')
     assert result.returncode == 0

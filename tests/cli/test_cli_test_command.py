@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from clihelpers import ROOT, assert_no_traceback, needs_pricing, run_cli
-
-pytestmark = needs_pricing
+from clihelpers import ROOT, assert_no_traceback, run_cli
 
 PRICING = {
     "prices": {"per_image": 200000},

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from clihelpers import ROOT, needs_pricing
+from clihelpers import ROOT
 
 from celprice.testing import CaseError, assert_pricing, compare, load_case_file, validate_expect
 
@@ -14,13 +14,11 @@ PRICING = {
 TWO = {"output_meta": {"outputs": [{"type": "image", "count": 2}]}}
 
 
-@needs_pricing
 def test_a_matching_case_returns_the_response():
     response = assert_pricing(PRICING, {**TWO, "expect": {"inference_fee": 400000, "total": 400000}})
     assert response["total"] == {"value": 400000}
 
 
-@needs_pricing
 def test_a_mismatch_raises_assertion_error_with_a_readable_diff():
     with pytest.raises(AssertionError) as info:
         assert_pricing(PRICING, {"name": "two", **TWO, "expect": {"inference_fee": 1, "total": {"error": True}}})
@@ -35,7 +33,6 @@ def test_a_mismatch_raises_assertion_error_with_a_readable_diff():
     )
 
 
-@needs_pricing
 def test_an_invalid_request_is_an_assertion_error_naming_the_path():
     with pytest.raises(AssertionError, match=r"invalid request: usage_seconds: "):
         assert_pricing(PRICING, {"usage_seconds": "soon", "expect": {"total": 0}})
@@ -71,7 +68,6 @@ def test_bools_are_not_microcents():
         validate_expect({"total": True})
 
 
-@needs_pricing
 def test_parametrize_a_pytest_suite_from_a_case_file():
     suite = load_case_file(ROOT / "examples" / "cli" / "image-cases.yaml")
     assert len(suite.cases) == 3

@@ -30,12 +30,12 @@ def test_every_problem_of_every_expression_at_once():
     )
     assert [(p.component, p.line, p.column, p.message) for p in problems] == [
         ("pricing.prices.per_image", None, None, 'must be a non-negative integer, got "abc"'),
-        ("inference_expression", 1, 24, "undeclared reference to 'inference_fee'"),
+        ("inference_expression", 1, 24, "undeclared reference to 'inference_fee' (only total_expression can read it)"),
         ("royalty_expression", 1, 4, problems[2].message),
         ("total_expression", 1, 1, "undeclared reference to 'foo'"),
         ("total_expression", 2, 3, "undeclared reference to 'bar'"),
-        ("description", 1, 7, "undeclared reference to 'task_inputs.x'"),
-        ("estimate", 1, 1, "undeclared reference to 'outputs'"),
+        ("description", 1, 7, "undeclared reference to 'task_inputs.x' (a description can read only prices)"),
+        ("estimate", 1, 1, "undeclared reference to 'outputs' (an estimate can read only task_inputs, prices and task_function: the task has not run yet)"),
     ]
     assert problems[2].message.startswith("Syntax error:")
 
@@ -44,7 +44,7 @@ def test_problem_text_and_snippet():
     (problem,) = check_pricing({"inference_expression": "image_count(outputs) * inference_fee"})
     assert problem.snippet == " | image_count(outputs) * inference_fee\n | .......................^"
     assert str(problem) == (
-        "inference_expression:1:24: undeclared reference to 'inference_fee'\n"
+        "inference_expression:1:24: undeclared reference to 'inference_fee' (only total_expression can read it)\n"
         " | image_count(outputs) * inference_fee\n"
         " | .......................^"
     )
@@ -81,7 +81,7 @@ def test_shape_problems():
 def test_effective_defaults_are_checked():
     defaults = PricingDefaults(resource_expression="inference_fee")
     (problem,) = check_pricing({}, defaults=defaults)
-    assert problem.headline() == "resource_expression:1:1: undeclared reference to 'inference_fee'"
+    assert problem.headline() == "resource_expression:1:1: undeclared reference to 'inference_fee' (only total_expression can read it)"
     assert check_pricing({"resource_expression": "0"}, defaults=defaults) == []
 
 
@@ -89,7 +89,7 @@ def test_promotion_flag_changes_type_checks_only():
     assert check_pricing({"inference_expression": "3 * 1.5"}, nonstandard_promotion=True) == []
     (problem,) = check_pricing({"inference_expression": "3 * 1.5"})
     assert problem.headline() == (
-        "inference_expression:1:3: found no matching overload for '_*_' applied to '(int, double)': "
+        "inference_expression:1:3: found no matching overload for operator '*' applied to '(int, double)': "
         "write the int as a double: 3.0 * 1.5"
     )
     (problem,) = check_pricing({"inference_expression": "3 * nope"}, nonstandard_promotion=True)

@@ -202,7 +202,7 @@ def test_estimate_expression_ranges():
         ("{'min': 1, 'max': -2}", "max must not be negative, got -2"),
         ("task_inputs.n", "no such key: n"),
         ("task_inputs['a b']", "no such key: 'a b'"),
-        ("outputs", "1:1: undeclared reference to 'outputs'"),
+        ("outputs", "1:1: undeclared reference to 'outputs' (an estimate can read only task_inputs, prices and task_function: the task has not run yet)"),
         ("1 +", None),
     ],
 )

@@ -82,13 +82,22 @@ def test_names_outside_their_expressions_are_undeclared(field, source, undeclare
             "royalty_expression": "royalty_fee", "partner_expression": "partner_fee",
             "total_expression": "total"}[field]
     column = source.index(undeclared) + 1
-    assert response[name] == {"value": 0, "error": f"{field}:1:{column}: undeclared reference to '{undeclared}'"}
+    why = {
+        "resource_fee": "resource_expression computes it; the other expressions can read it",
+        "resource_cost": "resource_expression computes it; the other expressions can read it",
+        "description": None,
+        "total": None,
+    }.get(undeclared, "only total_expression can read it")
+    reason = f" ({why})" if why else ""
+    assert response[name] == {"value": 0, "error": f"{field}:1:{column}: undeclared reference to '{undeclared}'{reason}"}
 
 
 def test_undeclared_reference_is_found_at_compile_time_not_evaluated():
     # `false && x` would absorb a run-time error; a compile-time error is not absorbed.
     response = run({"inference_expression": "false && inference_fee > 0 ? 1 : 2"})
-    assert response["inference_fee"]["error"] == "inference_expression:1:10: undeclared reference to 'inference_fee'"
+    assert response["inference_fee"]["error"] == (
+        "inference_expression:1:10: undeclared reference to 'inference_fee' (only total_expression can read it)"
+    )
     engine = PricingEngine({"inference_expression": "inference_fee"})
     assert engine.components[1].program is None
 
@@ -164,7 +173,7 @@ def test_plain_text_and_cel_descriptions():
 def test_description_errors():
     assert run({"description": '"n=" + 1'})["description"] == {
         "value": "",
-        "error": "description:1:6: found no matching overload for '_+_' applied to '(string, int)'",
+        "error": "description:1:6: found no matching overload for operator '+' applied to '(string, int)'",
     }
     assert run({"description": '"x".size()'})["description"] == {
         "value": "",
@@ -173,7 +182,7 @@ def test_description_errors():
     # The description sees only prices.
     assert run({"description": '"x" + task_function'}, task_function="f")["description"] == {
         "value": "",
-        "error": "description:1:7: undeclared reference to 'task_function'",
+        "error": "description:1:7: undeclared reference to 'task_function' (a description can read only prices)",
     }
     assert run({"description": '"$" + to_dollars(prices.missing)'})["description"]["error"] == (
         "description:1:24: no such key: 'missing'"
@@ -206,7 +215,7 @@ def test_arithmetic_is_standard_cel_unless_promotion_is_asked_for():
     strict = evaluate_pricing({"pricing": pricing})["inference_fee"]
     assert strict == {
         "value": 0,
-        "error": "inference_expression:1:3: found no matching overload for '_*_' applied to '(int, double)': "
+        "error": "inference_expression:1:3: found no matching overload for operator '*' applied to '(int, double)': "
         "write the int as a double: 3.0 * 1.5",
     }
     promoted = evaluate_pricing({"pricing": pricing}, nonstandard_promotion=True)["inference_fee"]
@@ -223,7 +232,7 @@ def test_mixed_numbers_at_run_time_say_how_to_fix_them():
     )
     assert response["inference_fee"] == {
         "value": 0,
-        "error": "inference_expression:1:26: found no matching overload for '_*_' applied to '(int, double)': "
+        "error": "inference_expression:1:26: found no matching overload for operator '*' applied to '(int, double)': "
         "wrap the int in double()",
     }
 

@@ -94,7 +94,7 @@ def test_decoding_never_changes_the_callers_items():
 def test_the_checker_knows_the_typed_fields():
     (problem,) = check_pricing({"inference_expression": "outputs[0].seconds * prices.per_second"})
     assert problem.headline() == (
-        "inference_expression:1:20: found no matching overload for '_*_' applied to '(double, int)': "
+        "inference_expression:1:20: found no matching overload for operator '*' applied to '(double, int)': "
         "wrap the int in double(): outputs[0].seconds * double(prices.per_second)"
     )
     assert check_pricing({"inference_expression": "outputs[0].tokens * prices.per_token"}) == []

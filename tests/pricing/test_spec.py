@@ -83,7 +83,9 @@ def test_error_message_shapes_of_the_spec():
     assert fee("'x'")["error"] == "inference_expression: must be a number, got string"
     assert fee("-5")["error"] == "inference_expression: must not be negative, got -5"
     assert fee("output_meta.tokens")["error"] == "inference_expression:1:12: no such key: 'tokens'"
-    assert fee("1 + inference_fee")["error"] == "inference_expression:1:5: undeclared reference to 'inference_fee'"
+    assert fee("1 + inference_fee")["error"] == (
+        "inference_expression:1:5: undeclared reference to 'inference_fee' (only total_expression can read it)"
+    )
 
 
 def test_false_and_inference_fee_still_evaluates():

@@ -86,7 +86,7 @@ def test_r1_ceil_megapixels_before_and_after():
     # AFTER mixes a double with an int price: the store rejects it (R3), so does celprice.
     after = "ceil(outputs[0].resolution_mp) * prices.per_megapixel"
     assert refused("inference_expression", after) == (
-        "inference_expression:1:32: found no matching overload for '_*_' applied to '(double, int)': "
+        "inference_expression:1:32: found no matching overload for operator '*' applied to '(double, int)': "
         "wrap the int in double(): ceil(outputs[0].resolution_mp) * double(prices.per_megapixel)"
     )
     fixed = "ceil(outputs[0].resolution_mp) * double(prices.per_megapixel)"
@@ -125,7 +125,7 @@ def test_r1_token_pricing_before_and_after():
     assert money("inference_expression", before, PER_M_OUT, output_meta={"outputs": []}) == 0
     after = "text_tokens(outputs) / 1000000.0 * prices.per_million_output"
     assert refused("inference_expression", after) == (
-        "inference_expression:1:22: found no matching overload for '_/_' applied to '(int, double)': "
+        "inference_expression:1:22: found no matching overload for operator '/' applied to '(int, double)': "
         "wrap the int in double(): double(text_tokens(outputs)) / 1000000.0"
     )
     # R3's form of it.
@@ -463,7 +463,7 @@ def test_r4_minimax_commented_surcharge_mixes_int_and_double():
     # The note's commented-out surcharge: an int count times a double price.
     surcharge = "max(0, int(outputs[0].extra.input_image_count) - 5) * double(prices.partner_per_extra_image)"
     assert refused("partner_expression", surcharge) == (
-        "partner_expression:1:53: found no matching overload for '_*_' applied to '(int, double)': "
+        "partner_expression:1:53: found no matching overload for operator '*' applied to '(int, double)': "
         "wrap the int in double(): double(max(0, int(outputs[0].extra.input_image_count) - 5)) * "
         "double(prices.partner_per_extra_image)"
     )

@@ -22,6 +22,7 @@ from ..ast import MACRO_NAMES as _MACRO_NAMES
 from ..errors import CELCheckError, CELSyntaxError
 from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
 from ..values import TYPES, type_name
+from ..spelling import no_matching_overload
 from ..stdlib import STANDARD
 from ..stdlib.format import clause_count
 from ..celtypes import (
@@ -284,7 +285,8 @@ class _Checker:
         if found is not None:
             self.refs[outer] = ("type", *found)
             return self.named(_TYPE_VALUES[found[0]], root, chain, found[1])
-        return self.error(names.undeclared(".".join(parts), self.decls.container), root.pos)
+        known = [*(n for n in scope if n[0] != "@"), *variables]
+        return self.error(names.undeclared(".".join(parts), self.decls.container, "", known), root.pos)
 
     def named(self, t: Type, root: ast.Ident, chain: list[ast.Select], n: int) -> Type:
         self.types[id(root)] = t
@@ -349,7 +351,7 @@ class _Checker:
             r = w[2]
         else:
             return self.error(
-                f"found no matching overload for '_[_]' applied to '({self.fmt(w)}, {self.fmt(k)})'", node.pos
+                no_matching_overload("_[_]", f"({self.fmt(w)}, {self.fmt(k)})"), node.pos
             )
         return ("optional_type", r) if optional else r
 
@@ -378,7 +380,7 @@ class _Checker:
         right = self.visit(node.right, scope)
         if not (self.is_bool(left) and self.is_bool(right)):
             return self.error(
-                f"found no matching overload for '{name}' applied to '({self.fmt(left)}, {self.fmt(right)})'",
+                no_matching_overload(name, f"({self.fmt(left)}, {self.fmt(right)})"),
                 node.pos,
             )
         return "bool"
@@ -389,8 +391,7 @@ class _Checker:
         other = self.visit(node.otherwise, scope)
         if not self.is_bool(cond):
             self.error(
-                f"found no matching overload for '_?_:_' applied to "
-                f"'({self.fmt(cond)}, {self.fmt(then)}, {self.fmt(other)})'",
+                no_matching_overload("_?_:_", f"({self.fmt(cond)}, {self.fmt(then)}, {self.fmt(other)})"),
                 node.pos,
             )
         if _is_error(then) or _is_error(other):
@@ -403,8 +404,7 @@ class _Checker:
             if not assignable(other, then, self.subs, self.trail):
                 undo(self.subs, self.trail, mark)
                 return self.error(
-                    f"found no matching overload for '_?_:_' applied to "
-                    f"'({self.fmt(cond)}, {self.fmt(then)}, {self.fmt(other)})'",
+                    no_matching_overload("_?_:_", f"({self.fmt(cond)}, {self.fmt(then)}, {self.fmt(other)})"),
                     node.pos,
                 )
         undo(self.subs, self.trail, mark)
@@ -449,7 +449,7 @@ class _Checker:
                     return self.error(macro_style_fix(name, args[0], var.name, args[2], node.pos), node.pos)
         types = [self.visit(a, scope) for a in args]
         if fn is None:
-            return self.error(names.undeclared(name, "", "method" if member else "function"), node.pos)
+            return self.error(names.undeclared(name, "", "method" if member else "function", decls.methods if member else decls.functions), node.pos)
         if not member and name in VARIADIC_NUMERIC and fn.name == name:
             return self.variadic_numeric(name, types, node)
         return self.overload(fn, types, node, member)
@@ -457,8 +457,8 @@ class _Checker:
     def describe(self, name: str, types: Sequence[Type], member: bool) -> str:
         if member:
             rest = ", ".join(self.fmt(t) for t in types[1:])
-            return f"found no matching overload for '{name}' applied to '{self.fmt(types[0])}.({rest})'"
-        return f"found no matching overload for '{name}' applied to '({', '.join(self.fmt(t) for t in types)})'"
+            return no_matching_overload(name, f"{self.fmt(types[0])}.({rest})")
+        return no_matching_overload(name, f"({', '.join(self.fmt(t) for t in types)})")
 
     def overload(self, fn: _Function, types: list[Type], node: ast.Call, member: bool) -> Type:
         n = len(types)
@@ -619,7 +619,7 @@ class _Checker:
                 var_t = ERROR if w == ERROR else DYN
             else:
                 var_t = self.error(
-                    f"found no matching overload for '{_MACRO_NAMES[kind]}' applied to '({self.fmt(w)})'", node.pos
+                    no_matching_overload(_MACRO_NAMES[kind], f"({self.fmt(w)})"), node.pos
                 )
             body = self.visit(node.body, {**scope, node.var: var_t})
             if _is_error(body) or _is_error(var_t):
@@ -688,7 +688,7 @@ class _Checker:
         elif dynamic:
             elem = ERROR if w == ERROR else DYN
         else:
-            elem = self.error(f"found no matching overload for 'sortBy' applied to '({self.fmt(w)})'", node.pos)
+            elem = self.error(no_matching_overload("sortBy", f"({self.fmt(w)})"), node.pos)
         key = self.visit(node.body, {**scope, node.var: elem})
         if _is_error(key) or _is_error(elem):
             return ERROR

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from .. import documents, testing
-from . import inputs, pricing_api
+from . import inputs
 from .common import FAILED, OK, UsageError, read_text
 
 __all__ = ["add_parser", "run"]
@@ -28,7 +28,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    pricing_api.module()  # a clear message, not a traceback, if the pricing module cannot load
     origin = "<stdin>" if args.cases == "-" else args.cases
     text = read_text(args.cases)
     pricing = inputs.load_pricing(args.pricing_file) if args.pricing_file else None

@@ -5,7 +5,8 @@ import argparse
 from typing import Any
 
 from .. import testing
-from . import inputs, pricing_api
+from ..pricing import RequestError, check_pricing, pricing_warnings, request_warnings
+from . import inputs
 from .common import FAILED, OK, UsageError, read_document
 
 __all__ = ["add_parser", "run", "pricing_of"]
@@ -38,11 +39,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give the pricing file once: as the argument or as --pricing-file FILE")
     document = read_document(args.pricing or args.pricing_file)
     pricing = pricing_of(document)
-    invalid = pricing_api.request_error()
     try:
-        problems = pricing_api.check_pricing(pricing)
-        warnings = pricing_api.warnings(document, pricing)
-    except invalid as e:
+        problems = check_pricing(pricing)
+        # A whole request also gets the warnings about its own fields.
+        warnings = [*(request_warnings(document) if document is not pricing else []), *pricing_warnings(pricing)]
+    except RequestError as e:
         # A pricing of the wrong shape (prices not integers, an expression not a string)
         # is one more problem found by validation, not an unreadable file.
         print(f"invalid pricing: {e}")

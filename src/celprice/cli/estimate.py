@@ -5,7 +5,8 @@ import argparse
 import json
 from typing import Any
 
-from . import inputs, pricing_api
+from ..pricing import RequestError, estimate_pricing
+from . import inputs
 from .common import FAILED, OK, UsageError
 from .preview import dollars
 
@@ -54,10 +55,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     request = inputs.assemble_request(args.request, args.pricing_file, args.task)
-    invalid = pricing_api.request_error()
     try:
-        answer = pricing_api.estimate_pricing(request)
-    except invalid as e:
+        answer = estimate_pricing(request)
+    except RequestError as e:
         raise UsageError(f"invalid request: {e}") from None
     print(format_text(answer) if args.pretty else json.dumps(answer, ensure_ascii=False, indent=2))
     return FAILED if "estimate_error" in answer else OK

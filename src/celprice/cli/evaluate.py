@@ -10,7 +10,9 @@ from typing import Any
 from ..env import Environment
 from ..errors import CELCheckError, CELError
 from ..program import compile as cel_compile
-from . import inputs, pricing_api
+from ..spelling import did_you_mean
+from ..pricing import RequestError, decode_activation, pricing_environment
+from . import inputs
 from .common import OK, UsageError, load_variables
 from .values import to_json, type_of
 
@@ -46,7 +48,7 @@ def add_variable_options(p: argparse.ArgumentParser) -> None:
 
 def environment(pricing: bool) -> Environment | None:
     """None means the default core-CEL environment."""
-    return pricing_api.environment() if pricing else None
+    return pricing_environment() if pricing else None
 
 
 def undeclared(env: Environment | None, names: Iterable[str]) -> str | None:
@@ -60,7 +62,7 @@ def undeclared(env: Environment | None, names: Iterable[str]) -> str | None:
     unknown = sorted(n for n in names if n not in env.variables)
     if not unknown:
         return None
-    suggestion = "".join(inputs.did_you_mean(n, env.variables) for n in unknown)
+    suggestion = "".join(did_you_mean(n, env.variables) for n in unknown)
     hint = ""
     if "pricing" in unknown:  # a request or case file given as --vars
         hint = "; for a request's pricing and task use --pricing-file FILE and --task FILE"
@@ -80,7 +82,10 @@ def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any
         raise UsageError(message)
     if env is not None:
         # Output-meta items as a request delivers them (`"seconds": 90` is 90.0).
-        variables = pricing_api.decoded(variables)
+        try:
+            variables = decode_activation(variables)
+        except RequestError as e:
+            raise UsageError(f"invalid variable: {e}") from None
     args.environment = env  # so main() can say how to fix an error (error_text)
     return env, variables
 
@@ -90,10 +95,7 @@ _UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
 
 
 def _pricing_functions() -> set[str]:
-    try:
-        return {f.name for f in pricing_api.environment().custom}
-    except UsageError:  # no pricing module: no hint either
-        return set()
+    return {f.name for f in pricing_environment().custom}
 
 
 def error_text(e: CELError, env: Environment | None) -> str:

@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import testing
-from ..documents import did_you_mean
-from . import pricing_api
+from ..spelling import did_you_mean
+from ..pricing.request import RequestError, parse_pricing, task_activation
 from .common import UsageError, read_document, shown
 
 __all__ = [
     "TASK_FIELDS",
-    "did_you_mean",
     "add_pricing_file_option",
     "add_task_option",
     "load_pricing",
@@ -94,9 +93,8 @@ def task_variables(pricing_path: str | None, task_path: str | None) -> dict[str,
         return {}
     pricing = load_pricing(pricing_path) if pricing_path is not None else {}
     task = load_task(task_path) if task_path is not None else {}
-    invalid = pricing_api.request_error()
     try:
-        return pricing_api.task_variables(pricing, task)
-    except invalid as e:
+        return task_activation(parse_pricing(pricing).prices, **task)
+    except RequestError as e:
         where = pricing_path if str(e).startswith("pricing") else task_path
         raise UsageError(f"{shown(where or '-')}: {e}") from None

@@ -5,7 +5,8 @@ import argparse
 import json
 from typing import Any
 
-from . import inputs, pricing_api
+from ..pricing import RequestError, evaluate_pricing, format_dollars
+from . import inputs
 from .common import FAILED, OK, UsageError
 
 __all__ = ["add_parser", "run", "dollars", "format_table", "format_json"]
@@ -15,7 +16,7 @@ FEES = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total")
 
 def dollars(microcents: int) -> str:
     """Exact dollars as to_dollars() writes them, with a $ and grouped thousands ($1,250.00)."""
-    text = pricing_api.module().format_dollars(microcents)
+    text = format_dollars(microcents)
     sign = "-" if text.startswith("-") else ""
     whole, _, fraction = text.lstrip("-").partition(".")
     return f"{sign}${int(whole):,}.{fraction}"
@@ -72,10 +73,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     request = inputs.assemble_request(args.request, args.pricing_file, args.task)
-    invalid = pricing_api.request_error()
     try:
-        response = pricing_api.evaluate_pricing(request)
-    except invalid as e:
+        response = evaluate_pricing(request)
+    except RequestError as e:
         # The message starts with the JSON path of the bad field (pricing.prices.x: ...).
         raise UsageError(f"invalid request: {e}") from None
     print(format_table(response) if args.pretty else format_json(response))

@@ -8,7 +8,8 @@ from ..env import Limits
 from ..errors import format_snippet
 from .. import ast
 from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text
-from .messages import Message, did_you_mean, unknown_keys
+from ..spelling import closest
+from .messages import Message, unknown_keys
 from .reads import free_names
 from .request import OUTPUT_META_FIELDS, PRICING_FIELDS, REQUEST_FIELDS, pricing_problems
 
@@ -137,7 +138,7 @@ def _formula_warnings(pricing: Mapping[str, Any], defaults: PricingDefaults, non
             kind = type(node)
             if type(node) is ast.Select and type(node.operand) is ast.Ident and node.operand.name == "prices":
                 if node.field not in prices and node.field not in guarded:
-                    close = did_you_mean(node.field, prices)
+                    close = closest(node.field, prices)
                     hint = f"; did you mean '{close}'?" if close else "; add it to prices"
                     found.append(
                         Message("unknown_price", f"prices has no '{node.field}', so reading it always fails{hint}", path)

@@ -2,12 +2,13 @@
 compiling one field into a Program or a list of located Problems."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 from ..env import Limits
 from ..errors import CELCheckError, CELError, CELSyntaxError
 from ..program import Program, compile
-from .environment import FIELD_KINDS, pricing_environment
+from .environment import FIELD_KINDS, out_of_scope, pricing_environment
 
 __all__ = [
     "FEE_FIELDS",
@@ -118,6 +119,19 @@ def _problem(field: str, e: CELError) -> Problem:
         field,
         getattr(e, "line", None),
         getattr(e, "column", None),
-        e.message,
+        _explained(field, e.message),
         getattr(e, "snippet", "") or "",
     )
+
+
+_UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
+
+
+def _explained(field: str, message: str) -> str:
+    """An undeclared name the pricing dialect knows, but not in this field: say why,
+    instead of suggesting a similar name that is in scope."""
+    match = _UNDECLARED.match(message)
+    if match is None:
+        return message
+    reason = out_of_scope(FIELD_KINDS[field], match.group(1).split(".", 1)[0])
+    return message if reason is None else f"{match.group(0)} ({reason})"

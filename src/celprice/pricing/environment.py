@@ -17,7 +17,7 @@ from ..stdlib import operators as ops
 from .functions import HELPERS
 from .meta import FIELD_TYPES, RECORD_NAME
 
-__all__ = ["KINDS", "FIELD_KINDS", "RUNTIME_NAMES", "variables_for", "pricing_environment", "PROMOTION"]
+__all__ = ["KINDS", "FIELD_KINDS", "RUNTIME_NAMES", "variables_for", "out_of_scope", "pricing_environment", "PROMOTION"]
 
 # The checker's view of an output-meta item: the typed fields the request decoder
 # guarantees (meta.py), every other key dyn.
@@ -79,6 +79,21 @@ def variables_for(kind: str) -> dict[str, str]:
         return dict(_VARIABLES[kind])
     except KeyError:
         raise ValueError(f"unknown expression kind {kind!r}; expected one of {', '.join(KINDS)}") from None
+
+
+def out_of_scope(kind: str, name: str) -> str | None:
+    """Why a name of the pricing dialect cannot be read by an expression of `kind`
+    (None when it can, or when no expression kind knows it): a close name in scope
+    would be the wrong fix for a fee read before it is computed."""
+    if name in _VARIABLES[kind] or not any(name in v for v in _VARIABLES.values()):
+        return None
+    if kind == "description":
+        return "a description can read only prices"
+    if kind == "estimate":
+        return "an estimate can read only task_inputs, prices and task_function: the task has not run yet"
+    if name in _RESOURCE:
+        return "resource_expression computes it; the other expressions can read it"
+    return "only total_expression can read it"
 
 
 def _promoted(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:

@@ -6,13 +6,14 @@ envelope's `messages` unchanged (`to_json()`).
 """
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Message", "unknown_keys", "did_you_mean"]
+from ..spelling import closest
+
+__all__ = ["Message", "unknown_keys"]
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,6 @@ class Message:
         return f"{self.level}: {where}{self.message}"
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str | None:
-    """The known name closest to a misspelt one (`inference_expresion`), if any is close."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 def unknown_keys(obj: Any, known: Iterable[str], path: str) -> list[tuple[str, str, str | None]]:
     """(path of the key, message, suggestion) for each key of `obj` not in `known`."""
     if not isinstance(obj, Mapping):
@@ -57,7 +52,7 @@ def unknown_keys(obj: Any, known: Iterable[str], path: str) -> list[tuple[str, s
         if key in known:
             continue
         name = key if type(key) is str else json.dumps(key) if isinstance(key, (int, float)) else repr(key)
-        suggestion = did_you_mean(name, known) if type(key) is str else None
+        suggestion = closest(name, known) if type(key) is str else None
         hint = f"; did you mean '{suggestion}'?" if suggestion else f"; known fields: {', '.join(known)}"
         found.append((f"{path}.{name}", f"unknown field '{name}'{hint}", suggestion))
     return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from ..errors import CELEvaluationError, NoSuchOverload, excerpt
+from ..spelling import no_matching_overload
 from ..hints import MIXED_NUMBERS_HINT, mixed_number_operand
 from ..values import check_int64 as int64
 from ..values import check_uint64 as uint64
@@ -21,7 +22,7 @@ __all__ = ["no_overload", "int64", "uint64", "fail", "excerpt"]
 
 def no_overload(name: str, *args: Any) -> NoReturn:
     names = [type_name(a) for a in args]
-    message = f"found no matching overload for '{name}' applied to '({', '.join(names)})'"
+    message = no_matching_overload(name, f"({', '.join(names)})")
     if mixed_number_operand(name, names) is not None:
         message += f": {MIXED_NUMBERS_HINT}"
     raise NoSuchOverload(message)

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from itertools import product
 from typing import Any
 
-from ..access import lookup, map_get, map_has
+from ..access import lookup, map_get, map_has, no_such_key
 from ..errors import CELEvaluationError, CELLimitError
 from ..values import INT64_MAX, INT64_MIN, Duration, Optional, Timestamp, UInt, num_cmp
 from ..registry import Cost, standard
 from ..work import membership
-from .base import excerpt, int64, no_overload, uint64
+from .base import int64, no_overload, uint64
 from .time import add as time_add
 from .time import sub as time_sub
 
@@ -355,7 +355,7 @@ def index(container: Any, key: Any) -> Any:
             try:
                 return container[key]
             except KeyError:
-                raise CELEvaluationError(f"no such key: {excerpt(key)}") from None
+                raise no_such_key(container, key) from None
         return map_get(container, key)
     if isinstance(container, Mapping):
         return map_get(container, key)

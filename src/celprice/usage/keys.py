@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..pricing.messages import did_you_mean
+from ..spelling import closest
 from .errors import LedgerError
 from .periods import iso_z, to_micros
 
@@ -148,7 +148,7 @@ def parse_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
 
 
 def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
-    close = did_you_mean(word, known)
+    close = closest(word, known)
     return f" (did you mean {close!r}?)" if close else f" (known: {', '.join(known)})"
 
 
