@@ -101,7 +101,7 @@ def errors(source: str, env: Environment = CHECKED) -> list[str]:
         ("[?optional.of(1)]", "list(int)"),
         ("optional.of(2).optMap(x, x * 2)", "optional_type(int)"),
         ("true ? 1 : 2", "int"),
-        ("true ? 1 : 'a'", "dyn"),
+        ("true ? 1 : dyn('a')", "dyn"),
         ("[1, 2].map(x, double(x) * 2.0)", "list(double)"),
         ("[1, 2].map(x, x > 1, string(x))", "list(string)"),
         ("[1, 2].filter(x, x > 1)", "list(int)"),

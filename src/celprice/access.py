@@ -136,15 +136,17 @@ def select_value(v: Any, field: str) -> Any:
     elif isinstance(v, Mapping):
         r = map_get(v, field)
     elif type(v) is Optional:
-        return select_optional(v, field)
+        return select_optional(v, field, strict=True)
     else:
         raise _no_such_field(v, field)
     f = ADAPT.get(type(r))
     return r if f is None else f(r)
 
 
-def select_optional(v: Any, field: str) -> Optional:
-    """`v.?field`: optional.none() when the key is absent."""
+def select_optional(v: Any, field: str, strict: bool = False) -> Optional:
+    """`v.?field`: optional.none() when the key is absent, and (as in cel-go)
+    when the value has no fields at all (`{'a': dyn(0)}.?a.?b`). `strict` is
+    `.field` on an optional: a present value without fields is an error."""
     if type(v) is Optional:
         if not v.has_value():
             return v
@@ -152,7 +154,9 @@ def select_optional(v: Any, field: str) -> Optional:
     if isinstance(v, Mapping):
         found, r = lookup(v, field)
         return Optional.of(adapt(r)) if found else Optional.none()
-    raise _no_such_field(v, field)
+    if strict:
+        raise _no_such_field(v, field)
+    return Optional.none()
 
 
 def has_field(v: Any, field: str) -> bool:

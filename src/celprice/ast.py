@@ -200,7 +200,8 @@ class Comprehension(Node):
     """An expanded iteration macro.
 
     kind is one of all, exists, exists_one, map, filter, transform_list,
-    transform_map, transform_map_entry. `var2` is the value variable of the
+    transform_map, transform_map_entry, opt_map, opt_flat_map, sort_by (the
+    lists extension's `sortBy`, valid only where that library is on). `var2` is the value variable of the
     two-variable forms (then `var` is the index or key); `predicate` is the
     filter of `map(x, p, t)` and of the 4-argument transforms.
     """
@@ -237,6 +238,7 @@ MACRO_NAMES = {
     "transform_map_entry": "transformMapEntry",
     "opt_map": "optMap",
     "opt_flat_map": "optFlatMap",
+    "sort_by": "sortBy",
 }
 
 

@@ -236,6 +236,9 @@ def assignable(p: Type, a: Type, subs: dict, trail: list) -> bool:
     """Whether a value of type `a` may be passed where `p` is expected, binding type
     variables in `subs` as needed (each binding is appended to `trail` for `undo`)."""
     if type(p) is Var:
+        bound = subs.get(p)
+        if bound is not None and type(a) is not Var and _widens(p, a, subs, trail):
+            return True
         p = walk(p, subs)
     if type(a) is Var:
         a = walk(a, subs)
@@ -271,9 +274,62 @@ def assignable(p: Type, a: Type, subs: dict, trail: list) -> bool:
     return a == "null_type" and _nullable(p)
 
 
+class Rebound:
+    """A trail entry for a type variable bound again to a more general type
+    (`undo` restores the old binding instead of removing it)."""
+
+    __slots__ = ("var", "old")
+
+    def __init__(self, var: Var, old: Type) -> None:
+        self.var = var
+        self.old = old
+
+
+def _widens(var: Var, a: Type, subs: dict, trail: list) -> bool:
+    """A type variable already bound to T meeting a more general type (dyn
+    after int, list(dyn) after list(int)) takes the more general one, as
+    cel-go's unification does: `list(int) + list(dyn)` is a list(dyn)."""
+    if a == ERROR or _has_var(a, subs):
+        return False
+    bound = walk(var, subs)
+    if type(bound) is Var or _less_or_equally_specific(bound, a, subs):
+        return False
+    if not _less_or_equally_specific(a, bound, subs) or _occurs(var, a, subs):
+        return False
+    mark = len(trail)
+    if not assignable(bound, a, subs, trail):
+        undo(subs, trail, mark)
+        return False
+    # Rebind the variable the chain ends at, so every alias sees the new type.
+    end = var
+    while type(subs.get(end)) is Var:
+        end = subs[end]
+    trail.append(Rebound(end, subs[end]))
+    subs[end] = a
+    return True
+
+
+def _has_var(t: Type, subs: dict) -> bool:
+    t = walk(t, subs)
+    if type(t) is Var:
+        return True
+    return type(t) is tuple and any(_has_var(x, subs) for x in t[1:])
+
+
 def undo(subs: dict, trail: list, mark: int = 0) -> None:
     while len(trail) > mark:
-        del subs[trail.pop()]
+        entry = trail.pop()
+        if type(entry) is Rebound:
+            subs[entry.var] = entry.old
+        else:
+            del subs[entry]
+
+
+def rebind(subs: dict, trail: list, var: Var, t: Type) -> None:
+    """Bind `var` to `t`, recorded on the trail so `undo` can take it back."""
+    old = subs.get(var)
+    subs[var] = t
+    trail.append(var if old is None else Rebound(var, old))
 
 
 def _less_or_equally_specific(t1: Type, t2: Type, subs: dict) -> bool:

@@ -28,6 +28,7 @@ from .plan import code as _code
 from .registry import Cost, Entry, Overrides, Registry, specialisable
 from .specialize import binary
 from .stdlib import STANDARD
+from .stdlib.regex import PATTERN_ARGUMENT, RUNTIME_PATTERN_PRECHECK, constant_pattern_precheck
 from .stdlib import operators as ops
 from .stdlib.strings import compiled_matcher
 from .values import INT64_MAX, INT64_MIN, TYPES, Optional, UInt, type_name
@@ -530,6 +531,9 @@ class _Compiler:
                 impl, precheck = compiled_matcher(parts[-1].value), receiver_scan
             except CELEvaluationError:
                 pass  # an invalid constant pattern fails when evaluated, like any error
+        elif precheck is RUNTIME_PATTERN_PRECHECK and type(parts[PATTERN_ARGUMENT[name]]) is _Const:
+            # The regex extension: a constant pattern is compiled once (cached), not per call.
+            precheck = constant_pattern_precheck
         if precheck is receiver_scan and over is None and len(codes) <= 2 and fn.cost is Cost.SCANS:
             code = self.scan_call(name, impl, codes, pos)
         elif precheck is not None or fn.cost is Cost.WALKS or over is not None:
@@ -780,6 +784,16 @@ class _Compiler:
 
     def c_Comprehension(self, node: ast.Comprehension, scope: frozenset) -> Any:
         self.needs_scope = True
+        if node.kind == "sort_by" and "lists" not in self.env.extensions:
+            # Not a macro without the lists extension: a method nothing declares.
+            if self.static:
+                return self.error(names.undeclared("sortBy", "", "method"), node.pos)
+            unbound = located(CELEvaluationError("unbound method 'sortBy'"), node.pos)
+
+            def no_sort_by(a: Any) -> Any:
+                raise unbound
+
+            return no_sort_by
         inner = scope | {node.var} | ({node.var2} if node.var2 else set())
         rng = self.code(node.range, scope)
         pred = self.code(node.predicate, inner) if node.predicate is not None else None

@@ -15,6 +15,7 @@ from .access import ADAPT, adapt, map_insert
 from .budget import CTX
 from .errors import CELEvaluationError, CELLimitError, located
 from .limits import Limits, too_big
+from .stdlib.lists import sort_by_keys, sort_cost
 from .values import Optional, type_name
 
 __all__ = ["compile_comprehension"]
@@ -119,6 +120,8 @@ def compile_comprehension(
             if key2:
                 _restore(a, key2, saved2)
 
+    if kind == "sort_by":
+        return _sort_by(rng, body, key1, cost, pos)
     if kind in ("all", "exists"):
         return _quantifier(kind, rng, body, key1, key2, cost, pos)
     if key2 is None and pred is None and kind in ("map", "filter"):
@@ -199,6 +202,38 @@ def compile_comprehension(
         return transform_map
 
     raise AssertionError(f"unknown comprehension kind {kind}")
+
+
+def _sort_by(rng: Code, body: Code, key: str, cost: int, pos: int) -> Code:
+    """`list.sortBy(e, key)`: the key of each element, then one stable sort by them."""
+    adapt_get = ADAPT.get
+
+    def sort_by(a: Any) -> list[Any]:
+        ctx = a[CTX]
+        items = rng(a)
+        if not isinstance(items, (list, tuple)):
+            raise _not_bool("sortBy", items, pos)
+        saved = a.get(key, _MISSING)
+        keys = []
+        try:
+            for x in items:
+                ctx.left -= cost
+                if ctx.left < ctx.mark:
+                    _tick(ctx, pos)
+                f = adapt_get(type(x))
+                a[key] = x if f is None else f(x)
+                keys.append(body(a))
+        finally:
+            _restore(a, key, saved)
+        ctx.left -= sort_cost(len(items))
+        if ctx.left < ctx.mark:
+            _tick(ctx, pos)
+        try:
+            return sort_by_keys(items, keys)
+        except CELEvaluationError as e:
+            raise located(e, pos)
+
+    return sort_by
 
 
 def _quantifier(kind: str, rng: Code, body: Code, key: str, key2: str | None, cost: int, pos: int) -> Code:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 from .celtypes import Type as TypeName
 from .errors import CELError
 from .limits import Limits
 from .registry import Entry, Function, Overload, Overrides, Registry, validate_type
-from .stdlib import STANDARD
+from .stdlib import library
 
 __all__ = ["Limits", "Overload", "Function", "Environment", "parse_type", "default_environment"]
 
@@ -39,6 +40,11 @@ class Environment:
     `list(Item)`, and the checker then knows `items[0].seconds` is a double (any
     other key is `dyn`). The service must make the data match; the runtime does
     not convert it.
+
+    `extensions` switches on opt-in libraries by name: `"sets"`, `"lists"`,
+    `"regex"` (docs/api.md lists what each holds). None is on by default, as
+    in cel-go, because each adds names that can change what an existing
+    expression means.
     """
 
     def __init__(
@@ -50,8 +56,18 @@ class Environment:
         limits: Limits | None = None,
         check: bool | None = None,
         records: Mapping[str, Mapping[str, str]] | None = None,
+        extensions: Iterable[str] = (),
     ) -> None:
         self.container = container
+        if isinstance(extensions, str):
+            extensions = (extensions,)
+        try:
+            # The standard registry with this environment's libraries: what
+            # the checker declares and the compiler calls before `functions`.
+            self.library = library(extensions)
+        except ValueError as e:
+            raise CELError(str(e)) from None
+        self.extensions: frozenset[str] = frozenset(extensions)
         self.check = check
         self.records: dict[str, dict[str, str]] = {}
         for record, fields in (records or {}).items():
@@ -87,7 +103,7 @@ class Environment:
         # tried before the standard implementation.
         self.registry: Registry
         self.overrides: dict[tuple[str, bool], Overrides]
-        self.registry, self.overrides = STANDARD.extended(self.custom)
+        self.registry, self.overrides = self.library.extended(self.custom)
 
     def entry(self, name: str, member: bool) -> Entry | None:
         """The registry entry a call of `name` resolves to (None: no such function)."""
@@ -103,7 +119,8 @@ class Environment:
         return self.declares_variables if self.check is None else bool(self.check)
 
     def __repr__(self) -> str:
-        return f"Environment(container={self.container!r}, variables={self.variables!r})"
+        extra = f", extensions={sorted(self.extensions)!r}" if self.extensions else ""
+        return f"Environment(container={self.container!r}, variables={self.variables!r}{extra})"
 
 
 @lru_cache(maxsize=1)

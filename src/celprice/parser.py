@@ -187,6 +187,19 @@ def _var_name(node: ast.Node, macro: str) -> str:
     return node.name
 
 
+# The accumulator CEL's macro expansions bind; an iteration variable of that
+# name would shadow it, so the references reject it (cel.bind and optMap do
+# not iterate, and take any name).
+ACCUMULATOR = "__result__"
+
+
+def _iter_var(node: ast.Node, macro: str) -> str:
+    name = _var_name(node, macro)
+    if name == ACCUMULATOR:
+        raise _Fail("iteration variable overwrites accumulator variable", node.pos)
+    return name
+
+
 def _expand_member_macro(target: ast.Node, name: str, args: tuple[ast.Node, ...], pos: int) -> ast.Node | None:
     n = len(args)
     if name == "bind" and n == 3 and type(target) is ast.Ident and target.name == "cel" and not target.absolute:
@@ -194,17 +207,21 @@ def _expand_member_macro(target: ast.Node, name: str, args: tuple[ast.Node, ...]
     if name in ("optMap", "optFlatMap") and n == 2:
         kind = "opt_map" if name == "optMap" else "opt_flat_map"
         return ast.Comprehension(kind, target, _var_name(args[0], name), None, None, args[1], pos)
+    if name == "sortBy" and n == 2:
+        # The lists extension's macro; the checker and compiler refuse it where
+        # that library is off, as an undeclared method.
+        return ast.Comprehension("sort_by", target, _iter_var(args[0], name), None, None, args[1], pos)
     if n == 2 and name in _ONE_VAR:
-        return ast.Comprehension(_ONE_VAR[name], target, _var_name(args[0], name), None, None, args[1], pos)
+        return ast.Comprehension(_ONE_VAR[name], target, _iter_var(args[0], name), None, None, args[1], pos)
     if n == 3 and name == "map":
-        return ast.Comprehension("map", target, _var_name(args[0], name), None, args[1], args[2], pos)
+        return ast.Comprehension("map", target, _iter_var(args[0], name), None, args[1], args[2], pos)
     if n == 3 and name in _TWO_VAR:
-        var, var2 = _var_name(args[0], name), _var_name(args[1], name)
+        var, var2 = _iter_var(args[0], name), _iter_var(args[1], name)
         if var == var2:
             raise _Fail(f"Syntax error: {name}() variables must differ, both are '{var}'", args[1].pos)
         return ast.Comprehension(_TWO_VAR[name], target, var, var2, None, args[2], pos)
     if n == 4 and name in ("transformList", "transformMap", "transformMapEntry"):
-        var, var2 = _var_name(args[0], name), _var_name(args[1], name)
+        var, var2 = _iter_var(args[0], name), _iter_var(args[1], name)
         if var == var2:
             raise _Fail(f"Syntax error: {name}() variables must differ, both are '{var}'", args[1].pos)
         return ast.Comprehension(_TWO_VAR[name], target, var, var2, args[2], args[3], pos)

@@ -23,6 +23,7 @@ from ..errors import CELCheckError, CELSyntaxError
 from ..hints import macro_style_fix, mixed_number_fix, mixed_number_operand
 from ..values import TYPES, type_name
 from ..stdlib import STANDARD
+from ..stdlib.format import clause_count
 from ..celtypes import (
     DYN,
     ERROR,
@@ -34,6 +35,7 @@ from ..celtypes import (
     more_general,
     parse_type,
     parse_types,
+    rebind,
     is_record,
     record_field,
     record_type,
@@ -90,20 +92,23 @@ def _parse_overload(params: Sequence[str] | str, result: str) -> _Overload:
     return _Overload(ptypes, parse_type(result, names), names)
 
 
-def _standard() -> tuple[dict[str, _Function], dict[str, _Function]]:
-    """The standard library's overloads, read once from its registry."""
-    global _STANDARD
-    if _STANDARD is None:
+def _standard(registry: Any = STANDARD) -> tuple[dict[str, _Function], dict[str, _Function]]:
+    """A library registry's overloads (the standard one, or it with an
+    environment's extensions), read once per registry."""
+    tables = _LIBRARIES.get(id(registry))
+    if tables is None or tables[0] is not registry:
         functions: dict[str, _Function] = {}
         methods: dict[str, _Function] = {}
-        for entry, ov in STANDARD.signatures():
+        for entry, ov in registry.signatures():
             table = methods if entry.member else functions
             table.setdefault(entry.name, _Function(entry.name)).add(_parse_overload(list(ov.params), ov.result))
-        _STANDARD = functions, methods
-    return _STANDARD
+        tables = (registry, functions, methods)
+        _LIBRARIES[id(registry)] = tables
+    return tables[1], tables[2]
 
 
-_STANDARD: tuple[dict[str, _Function], dict[str, _Function]] | None = None
+# Library registries are few and live as long as the process (stdlib caches them).
+_LIBRARIES: dict[int, tuple[Any, dict[str, _Function], dict[str, _Function]]] = {}
 VARIADIC_NUMERIC = frozenset(e.name for e in STANDARD.entries() if e.function.variadic_numeric)
 
 
@@ -130,7 +135,7 @@ class Declarations:
         self.variables: dict[str, Type] = {
             name: parse_type(text, named=records) for name, text in env.variables.items()
         }
-        std_functions, std_methods = _standard()
+        std_functions, std_methods = _standard(getattr(env, "library", STANDARD))
         custom = [*env.custom, *functions]
         if custom:
             self.functions = _copy_table(std_functions)
@@ -144,9 +149,12 @@ class Declarations:
         else:
             self.functions, self.methods = std_functions, std_methods
         self.prefixes = names.prefixes(env.container)
+        self.extensions: frozenset[str] = frozenset(getattr(env, "extensions", ()))
 
     def has_function(self, name: str) -> bool:
         return name in self.functions
+
+
 
 
 def declarations(env: Any) -> Declarations:
@@ -385,6 +393,19 @@ class _Checker:
             )
         if _is_error(then) or _is_error(other):
             return ERROR
+        # `_?_:_` is (bool, A, A) -> A: branches that share no type are an
+        # error, as in the references (a list literal's elements join to dyn).
+        mark = len(self.trail)
+        if not assignable(then, other, self.subs, self.trail):
+            undo(self.subs, self.trail, mark)
+            if not assignable(other, then, self.subs, self.trail):
+                undo(self.subs, self.trail, mark)
+                return self.error(
+                    f"found no matching overload for '_?_:_' applied to "
+                    f"'({self.fmt(cond)}, {self.fmt(then)}, {self.fmt(other)})'",
+                    node.pos,
+                )
+        undo(self.subs, self.trail, mark)
         return self.join(then, other)
 
     # --- calls -----------------------------------------------------------------------------
@@ -393,7 +414,25 @@ class _Checker:
         decls = self.decls
         name, member, args = names.resolve_call(node, scope, decls.variables, decls.prefixes, decls.has_function)
         self.refs[id(node)] = ("function", name, member)
+        if member and name == "format":
+            self.format_arguments(args, node)
         return self.call(name, args, node, scope, member)
+
+    def format_arguments(self, args: Sequence[ast.Node], node: ast.Call) -> None:
+        """`'%s'.format(['a', 'b'])`: a constant format string given a list
+        literal of more arguments than it has clauses, reported as cel-go's
+        format validator does (too few fail when evaluated, with their index)."""
+        if len(args) != 2 or type(args[0]) is not ast.Literal or type(args[1]) is not ast.ListLit:
+            return
+        fmt, items = args[0].value, args[1]
+        if type(fmt) is not str or items.optional:
+            return
+        wanted = clause_count(fmt)
+        if wanted is not None and len(items.elements) > wanted:
+            self.error(
+                f"too many arguments supplied to string.format (expected {wanted}, got {len(items.elements)})",
+                node.pos,
+            )
 
     def call(self, name: str, args: Sequence[ast.Node], node: ast.Call, scope: dict, member: bool) -> Type:
         decls = self.decls
@@ -450,7 +489,7 @@ class _Checker:
                 if not assignable(p, a, subs, trail):
                     break
             else:
-                bound = [(v, subs[v]) for v in trail[mark:]]
+                bound = [(v, subs[v]) for v in (getattr(e, "var", e) for e in trail[mark:])]
                 matches.append((resolve(result, subs), bound))
             undo(subs, trail, mark)
         if not matches:
@@ -466,8 +505,7 @@ class _Checker:
         if len(matches) == 1:
             result, bound = matches[0]
             for v, t in bound:
-                subs[v] = t
-                trail.append(v)
+                rebind(subs, trail, v, t)
             return result
         first = matches[0][0]
         if all(m[0] == first for m in matches):
@@ -498,6 +536,9 @@ class _Checker:
                 items = [w[1]]
         if not items:
             return self.error(f"function '{name}' takes 1 or more arguments, got 0", node.pos)
+        if len(node.args) == 1 and type(node.args[0]) is ast.ListLit and not node.args[0].elements:
+            # cel-go's macro refuses this when parsing; here it is a check error.
+            return self.error(f"{name}() invalid single argument value", node.args[0].pos)
         kinds = set()
         for t in items:
             w = walk(t, self.subs)
@@ -589,6 +630,8 @@ class _Checker:
             if type(b) is Var or b == DYN:
                 return ("optional_type", DYN)
             return self.error(f"optFlatMap() expression must yield an optional value, got '{self.fmt(b)}'", node.pos)
+        if kind == "sort_by":
+            return self.sort_by(node, w, dynamic, scope)
         index_t: Type
         if type(w) is tuple and w[0] == "list":
             index_t, elem_t = "int", w[1]
@@ -631,6 +674,29 @@ class _Checker:
         if type(b) is Var or b == DYN:
             return ("map", DYN, DYN)
         return self.error(f"transformMapEntry() expression must yield a map, got '{self.fmt(b)}'", node.pos)
+
+
+    def sort_by(self, node: ast.Comprehension, w: Type, dynamic: bool, scope: dict) -> Type:
+        """The lists extension's `list(T).sortBy(e, key) -> list(T)`, key of a sortable type."""
+        if "lists" not in self.decls.extensions:
+            self.visit(node.body, {**scope, node.var: DYN})
+            return self.error(names.undeclared("sortBy", "", "method"), node.pos)
+        if type(w) is tuple and w[0] == "list":
+            elem: Type = w[1]
+        elif dynamic:
+            elem = ERROR if w == ERROR else DYN
+        else:
+            elem = self.error(f"found no matching overload for 'sortBy' applied to '({self.fmt(w)})'", node.pos)
+        key = self.visit(node.body, {**scope, node.var: elem})
+        if _is_error(key) or _is_error(elem):
+            return ERROR
+        k = walk(key, self.subs)
+        if not (type(k) is Var or k == DYN or k in _SORTABLE):
+            return self.error(f"sortBy() key must be one of {', '.join(_SORTABLE)}, got '{self.fmt(k)}'", node.pos)
+        return ("list", elem) if not dynamic else ("list", DYN)
+
+
+_SORTABLE = ("int", "uint", "double", "bool", "duration", "timestamp", "string", "bytes")
 
 
 _DISPATCH: dict[type, Any] = {

@@ -16,7 +16,7 @@ from ..errors import CELEvaluationError
 from ..values import Duration, Timestamp, Type, UInt, type_name
 from .time import format_duration, format_timestamp
 
-__all__ = ["format_double", "quote", "string_format", "format_value"]
+__all__ = ["format_double", "quote", "string_format", "format_value", "clause_count"]
 
 # A printf precision is attacker-controlled text in an untrusted formula;
 # without a bound "%.999999999f" would try to build a gigabyte string.
@@ -303,6 +303,26 @@ def _parse_clause(fmt: str, start: int) -> tuple[int, Callable[[Any], str]]:
     raise CELEvaluationError(
         f'could not parse formatting clause: unrecognized formatting clause "{verb}"'
     )
+
+
+def clause_count(fmt: str) -> int | None:
+    """How many arguments `fmt` consumes, or None when it does not parse
+    (evaluating it reports why)."""
+    n, i, count = len(fmt), 0, 0
+    while True:
+        i = fmt.find("%", i)
+        if i < 0:
+            return count
+        if i + 1 < n and fmt[i + 1] == "%":
+            i += 2
+            continue
+        if i + 1 >= n:
+            return None
+        try:
+            i, _ = _parse_clause(fmt, i + 1)
+        except (CELEvaluationError, IndexError):
+            return None
+        count += 1
 
 
 def string_format(fmt: str, args: list[Any] | tuple[Any, ...]) -> str:
