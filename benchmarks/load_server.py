@@ -5,12 +5,18 @@ trivial Starlette JSON endpoint served by the same process, in the same run.
     python benchmarks/load_server.py                        # 16 connections, 5 s per endpoint
     python benchmarks/load_server.py --connections 1,16 --seconds 3
     python benchmarks/load_server.py --db postgresql://...  # the ledger on PostgreSQL
+    python benchmarks/load_server.py --baseline /tmp/before/src  # and another checkout's server, interleaved
 
 The server is uvicorn (one worker unless --workers, the rate limit off) on 127.0.0.1 in a
 subprocess; the clients are one asyncio process of keep-alive HTTP/1.1
 connections written by hand, so the client costs little next to the server.
 Both share this machine's cores: the numbers are of this machine, at this
 moment. Each endpoint runs for at most --seconds and --max-requests.
+
+--baseline SRC starts a second server from another checkout's `src/` (say
+`git archive COMMIT src | tar -x -C /tmp/before`) on the same ledger, and
+measures each endpoint on it right before the same endpoint on this one: a
+before and after in one run, so that the machine's load is shared alike.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+SRC_ENV = "CELPRICE_LOAD_SRC"  # the celprice a server process imports (a baseline's, or this checkout's)
+sys.path.insert(0, os.environ.get(SRC_ENV, str(ROOT / "src")))
 
 from celprice.usage import Ledger  # noqa: E402
 from celprice.usage.keys import KeyStore  # noqa: E402
@@ -130,6 +138,25 @@ async def _run(port: int, request: bytes, connections: int, seconds: float, max_
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children (uvicorn's
+    workers), from /proc: what a request costs the server, whatever else
+    loads the machine. 0.0 where there is no /proc."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        pids = [pid] + [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return 0.0
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -157,48 +184,75 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="at most this long per endpoint and count (default: 5)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="at most this many requests per run (default: 50000)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: 1)")
+    parser.add_argument("--baseline", metavar="SRC", help="also serve the celprice of this src/ directory, interleaved")
+    parser.add_argument("--rounds", type=int, default=1, help="measure everything this many times; report medians (default: 1)")
+    parser.add_argument("--baseline-http", default="auto", help="uvicorn's --http for the baseline server (default: auto)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
 
+    sources = {"this": ROOT / "src"}
+    if args.baseline:
+        sources = {"baseline": Path(args.baseline).resolve(), **sources}
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or f"sqlite:///{Path(tmp) / 'load.db'}"
         key = prepare(db)
-        port = _free_port()
-        env = {**os.environ, SERVER_ENV: db, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "benchmarks")])}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "load_server:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(args.workers)],
-            env=env, cwd=str(ROOT / "benchmarks"),
-        )
+        ports: dict[str, int] = {}
+        pids: dict[str, int] = {}
+        servers: list[subprocess.Popen[bytes]] = []
         try:
-            _wait_up(port, server)
+            for label, src in sources.items():
+                ports[label] = port = _free_port()
+                env = {**os.environ, SERVER_ENV: db, SRC_ENV: str(src),
+                       "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "benchmarks")])}
+                servers.append(subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", "--factory", "load_server:app", "--host", "127.0.0.1",
+                     "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(args.workers),
+                     "--http", args.baseline_http if label == "baseline" else "auto"],
+                    env=env, cwd=str(ROOT / "benchmarks"),
+                ))
+                pids[label] = servers[-1].pid
+                _wait_up(port, servers[-1])
             endpoints = {
                 "GET /trivial": _request("GET", "/trivial", key),
                 "POST /usage/cel/evaluate": _request("POST", "/usage/cel/evaluate", key, json.dumps(EVALUATE).encode()),
                 "GET /usage/breakdown?range=30d": _request("GET", "/usage/breakdown?range=30d", key),
             }
-            results: dict[str, Any] = {}
-            for connections in (int(c) for c in args.connections.split(",")):
-                for name, request in endpoints.items():
-                    asyncio.run(_run(port, request, connections, 0.5, 500))  # warm up: caches, connections
-                    results[f"{name} @{connections}"] = result = asyncio.run(
-                        _run(port, request, connections, args.seconds, args.max_requests)
-                    )
-                    bad = {s: n for s, n in result["statuses"].items() if s != 200}
-                    if bad:
-                        raise SystemExit(f"{name}: answers other than 200: {bad}")
+            rounds: dict[str, list[dict[str, Any]]] = {}
+            for _ in range(args.rounds):
+                for connections in (int(c) for c in args.connections.split(",")):
+                    for name, request in endpoints.items():
+                        for label, port in ports.items():
+                            asyncio.run(_run(port, request, connections, 0.5, 500))  # warm up: caches, connections
+                            cpu = _cpu_seconds(pids[label])
+                            result = asyncio.run(_run(port, request, connections, args.seconds, args.max_requests))
+                            result["cpu_ms_per_request"] = (_cpu_seconds(pids[label]) - cpu) * 1000 / max(result["requests"], 1)
+                            bad = {s: n for s, n in result["statuses"].items() if s != 200}
+                            if bad:
+                                raise SystemExit(f"{label} {name}: answers other than 200: {bad}")
+                            rounds.setdefault(f"{label} {name} @{connections}", []).append(result)
+            # Each figure is the median of the rounds (on a loaded machine one round can be far off).
+            results = {
+                label: {
+                    field: statistics.median(r[field] for r in measured)
+                    for field in ("requests", "rps", "p50_ms", "p99_ms", "cpu_ms_per_request")
+                }
+                for label, measured in rounds.items()
+            }
         finally:
-            server.terminate()
-            server.wait(timeout=60)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=60)
 
-    print(f"{'endpoint':34} {'conns':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x trivial':>9}")
+    print(f"{'server':8} {'endpoint':34} {'conns':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'x trivial':>9} {'cpu ms/req':>10}")
     for label, result in results.items():
-        name, connections = label.rsplit(" @", 1)
-        base = results[f"GET /trivial @{connections}"]["rps"]
-        print(f"{name:34} {connections:>5} {result['requests']:>9} {result['rps']:>8.0f} "
-              f"{result['p50_ms']:>7.2f} {result['p99_ms']:>7.2f} {result['rps'] / base:>9.2f}")
+        server_label, rest = label.split(" ", 1)
+        name, connections = rest.rsplit(" @", 1)
+        base = results[f"{server_label} GET /trivial @{connections}"]["rps"]
+        print(f"{server_label:8} {name:34} {connections:>5} {result['requests']:>9.0f} {result['rps']:>8.0f} "
+              f"{result['p50_ms']:>7.2f} {result['p99_ms']:>7.2f} {result['rps'] / base:>9.2f} {result['cpu_ms_per_request']:>10.3f}")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+        Path(args.json).write_text(json.dumps({"medians": results, "rounds": rounds}, indent=2) + "\n", "utf-8")
     return 0
 
 

@@ -29,6 +29,21 @@ __all__ = [
 ]
 
 
+# The node classes set their slots directly rather than through `_init`: a
+# cold compile builds every node of the tree, and keyword arguments, a loop
+# and a generator per node were a fifth of the parse.
+_set = object.__setattr__
+
+
+def _depth(nodes: tuple[Node, ...]) -> int:
+    """The greatest depth among `nodes` (0 for none)."""
+    depth = 0
+    for node in nodes:
+        if node.depth > depth:
+            depth = node.depth
+    return depth
+
+
 class Node:
     __slots__ = ("pos", "depth")
     pos: int
@@ -42,10 +57,9 @@ class Node:
 
     def _init(self, pos: int, **fields: Any) -> None:
         for key, value in fields.items():
-            object.__setattr__(self, key, value)
-        object.__setattr__(self, "pos", pos)
-        kids = self.children()
-        object.__setattr__(self, "depth", 1 + max((k.depth for k in kids), default=0))
+            _set(self, key, value)
+        _set(self, "pos", pos)
+        _set(self, "depth", 1 + _depth(self.children()))
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -73,7 +87,9 @@ class Literal(Node):
     __slots__ = ("value",)
 
     def __init__(self, value: Any, pos: int) -> None:
-        self._init(pos, value=value)
+        _set(self, "value", value)
+        _set(self, "pos", pos)
+        _set(self, "depth", 1)
 
 
 class Ident(Node):
@@ -82,14 +98,21 @@ class Ident(Node):
     __slots__ = ("name", "absolute")
 
     def __init__(self, name: str, pos: int, absolute: bool = False) -> None:
-        self._init(pos, name=name, absolute=absolute)
+        _set(self, "name", name)
+        _set(self, "absolute", absolute)
+        _set(self, "pos", pos)
+        _set(self, "depth", 1)
 
 
 class Select(Node):
     __slots__ = ("operand", "field", "optional")
 
     def __init__(self, operand: Node, field: str, pos: int, optional: bool = False) -> None:
-        self._init(pos, operand=operand, field=field, optional=optional)
+        _set(self, "operand", operand)
+        _set(self, "field", field)
+        _set(self, "optional", optional)
+        _set(self, "pos", pos)
+        _set(self, "depth", operand.depth + 1)
 
     def children(self) -> tuple[Node, ...]:
         return (self.operand,)
@@ -99,7 +122,11 @@ class Index(Node):
     __slots__ = ("operand", "index", "optional")
 
     def __init__(self, operand: Node, index: Node, pos: int, optional: bool = False) -> None:
-        self._init(pos, operand=operand, index=index, optional=optional)
+        _set(self, "operand", operand)
+        _set(self, "index", index)
+        _set(self, "optional", optional)
+        _set(self, "pos", pos)
+        _set(self, "depth", 1 + (operand.depth if operand.depth > index.depth else index.depth))
 
     def children(self) -> tuple[Node, ...]:
         return (self.operand, self.index)
@@ -118,7 +145,16 @@ class Call(Node):
         target: Node | None = None,
         absolute: bool = False,
     ) -> None:
-        self._init(pos, function=function, args=tuple(args), target=target, absolute=absolute)
+        args = tuple(args)
+        _set(self, "function", function)
+        _set(self, "args", args)
+        _set(self, "target", target)
+        _set(self, "absolute", absolute)
+        _set(self, "pos", pos)
+        depth = _depth(args)
+        if target is not None and target.depth > depth:
+            depth = target.depth
+        _set(self, "depth", depth + 1)
 
     def children(self) -> tuple[Node, ...]:
         return self.args if self.target is None else (self.target, *self.args)
@@ -130,7 +166,11 @@ class ListLit(Node):
     __slots__ = ("elements", "optional")
 
     def __init__(self, elements: tuple[Node, ...], pos: int, optional: frozenset[int] = frozenset()) -> None:
-        self._init(pos, elements=tuple(elements), optional=frozenset(optional))
+        elements = tuple(elements)
+        _set(self, "elements", elements)
+        _set(self, "optional", frozenset(optional))
+        _set(self, "pos", pos)
+        _set(self, "depth", 1 + _depth(elements))
 
     def children(self) -> tuple[Node, ...]:
         return self.elements
@@ -164,7 +204,11 @@ class Cond(Node):
     __slots__ = ("cond", "then", "otherwise")
 
     def __init__(self, cond: Node, then: Node, otherwise: Node, pos: int) -> None:
-        self._init(pos, cond=cond, then=then, otherwise=otherwise)
+        _set(self, "cond", cond)
+        _set(self, "then", then)
+        _set(self, "otherwise", otherwise)
+        _set(self, "pos", pos)
+        _set(self, "depth", 1 + _depth((cond, then, otherwise)))
 
     def children(self) -> tuple[Node, ...]:
         return (self.cond, self.then, self.otherwise)
@@ -174,7 +218,10 @@ class And(Node):
     __slots__ = ("left", "right")
 
     def __init__(self, left: Node, right: Node, pos: int) -> None:
-        self._init(pos, left=left, right=right)
+        _set(self, "left", left)
+        _set(self, "right", right)
+        _set(self, "pos", pos)
+        _set(self, "depth", 1 + (left.depth if left.depth > right.depth else right.depth))
 
     def children(self) -> tuple[Node, ...]:
         return (self.left, self.right)

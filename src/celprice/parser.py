@@ -1,8 +1,10 @@
 """Source text to AST, through the Lark LALR grammar in `grammar/cel.lark`.
 
-The Lark parser is built once per process (and cached on disk by Lark), and
-its callbacks build AST nodes directly while parsing, so no parse tree is
-materialised and no recursion happens however deep the input nests.
+The Lark parser is built once per process (and cached on disk by Lark); its
+tables and callbacks are run by `lalr.Driver` (Lark's own lexing and parsing
+loop were most of a cold compile). The callbacks build AST nodes directly
+while parsing, so no parse tree is materialised and no recursion happens
+however deep the input nests.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 from . import ast
 from .errors import CELSyntaxError
+from .lalr import END, Driver, UnexpectedCharacter, UnexpectedToken
 from .limits import DEFAULT
 from .values import INT64_MAX, INT64_MIN, UINT64_MAX, UInt
 
@@ -398,7 +401,7 @@ class _Callbacks:
         return [x for x in c if isinstance(x, ast.Node)]
 
     def float_lit(self, c: list) -> ast.Node:
-        value = float(c[0])
+        value = float(str(c[0]))
         if value in (float("inf"), float("-inf")):
             raise _Fail(f"Syntax error: invalid double literal '{str(c[0])[:30]}': out of range", c[0].start_pos)
         return ast.Literal(value, c[0].start_pos)
@@ -426,10 +429,13 @@ class _Callbacks:
 
 
 _lark: Any = None
+_driver: Driver | None = None
 _lark_lock = threading.Lock()
 
 
-def _parser() -> Any:
+def _lark_parser() -> Any:
+    """Lark's parser for the grammar: the tables and callbacks the driver runs,
+    and the reference the driver is tested against."""
     global _lark
     if _lark is None:
         with _lark_lock:
@@ -445,6 +451,16 @@ def _parser() -> Any:
                     cache=True,
                 )
     return _lark
+
+
+def _parser() -> Driver:
+    global _driver
+    if _driver is None:
+        driver = Driver(_lark_parser())
+        with _lark_lock:
+            if _driver is None:
+                _driver = driver
+    return _driver
 
 
 _TOKEN_NAMES = {
@@ -498,37 +514,27 @@ def parse(source: str, *, max_length: int = MAX_SOURCE_LENGTH, max_depth: int = 
             f"Syntax error: expression is {len(source)} code points long, "
             f"over the limit of {max_length} (max_expression_length)"
         )
-    import lark.exceptions as lx
-
     try:
         node = _parser().parse(source)
     except _Fail as e:
         raise CELSyntaxError(e.message, source=source, offset=e.pos) from None
-    except lx.UnexpectedToken as e:
+    except UnexpectedToken as e:
         tok = e.token
-        if tok.type == "$END":
+        if tok.type == END:
             text, pos = "<EOF>", len(source)
         else:
-            text, pos = str(tok), tok.start_pos
+            text, pos = tok.value, tok.start_pos
         raise CELSyntaxError(
             f"Syntax error: mismatched input '{text}' expecting {_expected(e.expected)}",
             source=source,
             offset=pos,
         ) from None
-    except lx.UnexpectedCharacters as e:
+    except UnexpectedCharacter as e:
         raise CELSyntaxError(
-            f"Syntax error: token recognition error at: '{source[e.pos_in_stream]}'",
+            f"Syntax error: token recognition error at: '{source[e.pos]}'",
             source=source,
-            offset=e.pos_in_stream,
+            offset=e.pos,
         ) from None
-    except lx.UnexpectedEOF as e:
-        raise CELSyntaxError(
-            f"Syntax error: mismatched input '<EOF>' expecting {_expected(e.expected)}",
-            source=source,
-            offset=len(source),
-        ) from None
-    except lx.LarkError as e:
-        raise CELSyntaxError(f"Syntax error: {e}", source=source, offset=0) from None
     if "9223372036854775808" in source or "8000000000000000" in source:
         _reject_int64_boundary(node, source)
     if node.depth > max_depth:

@@ -40,10 +40,10 @@ def test_a_failed_estimate_exits_1_with_the_error(write):
     result = run_cli("estimate", write("r.json", request))
     assert result.returncode == 1
     assert json.loads(result.stdout) == {
-        "confidence": "unknown", "estimate_error": "no such key: 'max_tokens'", "depends_on": ["outputs"],
+        "confidence": "unknown", "estimate_error": "no such key: max_tokens", "depends_on": ["outputs"],
     }
     pretty = run_cli("estimate", "--pretty", write("r.json", request))
-    assert pretty.stdout == "unknown: the fees need outputs from the run\nestimate error: no such key: 'max_tokens'\n"
+    assert pretty.stdout == "unknown: the fees need outputs from the run\nestimate error: no such key: max_tokens\n"
 
 
 def test_a_preview_request_estimates_as_it_is(write):
@@ -56,7 +56,7 @@ def test_a_preview_request_estimates_as_it_is(write):
 def test_an_invalid_request_exits_2(write):
     result = run_cli("estimate", write("r.json", {"pricing": {}, "input": [1]}))
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "celprice estimate: invalid request: task_inputs: must be an object, got an array\n"
+    assert result.stderr == "celprice estimate: invalid request: input: must be an object, got an array\n"
     missing = run_cli("estimate", "nowhere.json")
     assert missing.returncode == 2 and "cannot read nowhere.json" in missing.stderr
     assert_no_traceback(missing)

@@ -63,18 +63,18 @@ def test_d6_unknown_example():
 
 
 def test_d6_estimate_error_example():
-    # D6 prints "no such key: max_tokens" (cel-go's wording); celprice's CEL core
-    # quotes the key in every "no such key" message.
+    # D6 prints "no such key: max_tokens" (cel-go's wording): the estimate says it
+    # so, although celprice's CEL core quotes the key in its own messages.
     assert est(D6_ESTIMATE_ERROR, input={"prompt": "hello"}) == {
         "confidence": "unknown",
-        "estimate_error": "no such key: 'max_tokens'",
+        "estimate_error": "no such key: max_tokens",
         "depends_on": ["outputs"],
     }
 
 
 def test_the_response_is_json_in_the_documented_field_order():
     text = json.dumps(est(D6_ESTIMATE_ERROR))
-    assert text == '{"confidence": "unknown", "estimate_error": "no such key: \'max_tokens\'", "depends_on": ["outputs"]}'
+    assert text == '{"confidence": "unknown", "estimate_error": "no such key: max_tokens", "depends_on": ["outputs"]}'
 
 
 # --- confidence -----------------------------------------------------------------
@@ -110,7 +110,7 @@ def test_an_input_only_fee_that_fails_is_an_unknown_with_its_error():
     pricing = {"resource_expression": "0", "inference_expression": "task_inputs.n * 2"}
     assert est(pricing) == {
         "confidence": "unknown",
-        "estimate_error": "inference_expression:1:12: no such key: 'n'",
+        "estimate_error": "inference_expression:1:12: no such key: n",
         "depends_on": [],
     }
 
@@ -200,7 +200,8 @@ def test_estimate_expression_ranges():
         ("{'min': 5, 'max': 2}", "min must not exceed max, got min 5 and max 2"),
         ("{'min': 'a', 'max': 2}", "min must be a number, got string"),
         ("{'min': 1, 'max': -2}", "max must not be negative, got -2"),
-        ("task_inputs.n", "no such key: 'n'"),
+        ("task_inputs.n", "no such key: n"),
+        ("task_inputs['a b']", "no such key: 'a b'"),
         ("outputs", "1:1: undeclared reference to 'outputs'"),
         ("1 +", None),
     ],
@@ -226,10 +227,15 @@ def test_pricing_description_is_omitted_when_empty_or_failing():
 
 
 def test_estimate_request_validation():
-    with pytest.raises(RequestError, match="^task_inputs: "):
+    # The bad field is named as the request spells it: the store's `input`, or the evaluate request's name.
+    with pytest.raises(RequestError, match="^input: must be an object, got 3$"):
         estimate_pricing({"pricing": {}, "input": 3})
-    with pytest.raises(RequestError, match="^task_function: "):
+    with pytest.raises(RequestError, match="^task_inputs: must be an object, got 3$"):
+        estimate_pricing({"pricing": {}, "task_inputs": 3})
+    with pytest.raises(RequestError, match="^function: must be a string, got 3$"):
         estimate_pricing({"pricing": {}, "function": 3})
+    with pytest.raises(RequestError, match="^task_function: must be a string, got 3$"):
+        estimate_pricing({"pricing": {}, "task_function": 3})
     with pytest.raises(RequestError, match="^input: give either input or task_inputs, not both"):
         estimate_pricing({"pricing": {}, "input": {}, "task_inputs": {}})
     with pytest.raises(RequestError, match="^resources: must be an array"):

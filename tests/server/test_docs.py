@@ -63,7 +63,7 @@ def run_session(commands: list[str], cwd: Path, port: int) -> list[str]:
 
 
 def seed(path: Path) -> None:
-    """The ledger of the page's examples: two tasks of team t, an hour ago."""
+    """The ledger of the page's examples: two tasks of team t, an hour ago, and acme/flux's pricing."""
     hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
 
     def fees(resource: int, inference: int) -> dict[str, Any]:
@@ -75,6 +75,18 @@ def seed(path: Path) -> None:
         gpu = [{"tier": "cloud", "type": "gpu", "model": "A100", "seconds": 30}]
         ledger.record_task("t", "task-1", "acme/flux", hour_ago, fees(30000, 20000), gpu)
         ledger.record_task("t", "task-2", "acme/echo", hour_ago, fees(7000, 0))
+        ledger.publish_pricing("acme/flux", PUBLISHED)
+
+
+# The published pricing of the page's store examples: task-1's fees are what it charges for two images in 30 s.
+PUBLISHED = {
+    "prices": {"per_image": 10000, "per_gpu_second": 1000},
+    "resource_expression": "int(usage_seconds) * prices.per_gpu_second",
+    "inference_expression": "task_inputs.num_images * prices.per_image",
+    "estimate": "{'min': task_inputs.num_images * prices.per_image + 10 * prices.per_gpu_second, "
+    "'max': task_inputs.num_images * prices.per_image + 60 * prices.per_gpu_second}",
+    "description": "$0.0001 per image, plus $0.00001 per GPU second",
+}
 
 
 def test_every_console_example_of_docs_server_md(tmp_path: Path, start_server: Callable[..., Server]) -> None:

@@ -29,6 +29,11 @@ EXAMPLES = 30
 
 _ledger = Ledger()
 _ledger.record_task("team-a", "task-1", "acme/flux", NOW - timedelta(hours=1), fees(50000, 20000))
+# A published pricing, so that the store's routes can answer more than 404.
+_ledger.publish_pricing(
+    "acme/flux",
+    {"prices": {"per_image": 500000}, "inference_expression": "get(task_inputs, 'n', 1) * prices.per_image"},
+)
 _KEY = KeyStore(_ledger).create("team-a", "fuzz")[1]
 # The rate limit off: the fuzzer would meet it, not the routes.
 _app = create_app(_ledger, clock=lambda: NOW, limits=ServerLimits(rate_limit=None))

@@ -96,6 +96,9 @@ def test_json_nested_to_the_limit_is_answered(sqlite_ledger: Ledger, key: str) -
     client = app_client(sqlite_ledger, max_json_depth=64)
     body = '{"pricing": {"prices": {}}, "task_inputs": {"a": ' + "[" * 62 + "]" * 62 + "}}"
     assert client.post(EVALUATE, content=body, headers=bearer(key)).status_code == 200
+    # Brackets inside strings are text, not nesting: a shallow body full of them is answered.
+    text = '{"pricing": {"prices": {}}, "task_inputs": {"a": "' + "[{" * 100 + '"}}'
+    assert client.post(EVALUATE, content=text, headers=bearer(key)).status_code == 200
     client.close()
 
 

@@ -185,3 +185,13 @@ def test_bad_limit_options_exit_2(tmp_path: Path) -> None:
     done = celprice("serve", "--db", f"sqlite:///{tmp_path / 'l.db'}", "--rate-limit", "-1")
     assert done.returncode == 2
     assert "requests must be at least 0, got -1" in done.stderr
+
+
+def test_key_cache_0_refuses_a_revoked_key_at_its_next_request(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    created = json.loads(celprice("keys", "create", "--db", db, "--team", "t", "--name", "k", "--json").stdout)
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    server = start_server("--db", db, "--key-cache", "0")
+    assert httpx.get(server.url + "/usage/summary", headers=headers).status_code == 200
+    assert celprice("keys", "revoke", "--db", db, created["id"]).returncode == 0
+    assert httpx.get(server.url + "/usage/summary", headers=headers).status_code == 401

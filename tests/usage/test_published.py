@@ -207,7 +207,7 @@ def test_the_estimate_of_a_published_pricing(ledger: Ledger) -> None:
         "confidence": "range", "min": 2500000, "max": 10000000, "pricing_description": "$0.025 per image",
     }
     assert ledger.estimate(APP, {}, version=1)["confidence"] == "unknown"
-    with pytest.raises(LedgerError, match="^task_inputs: must be an object, got 3$"):
+    with pytest.raises(LedgerError, match="^input: must be an object, got 3$"):
         ledger.estimate(APP, {"input": 3})
     with pytest.raises(LedgerError, match="^the estimate request must be an object"):
         ledger.estimate(APP, [])  # type: ignore[arg-type]

@@ -46,8 +46,9 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "serve",
         help="serve the usage API (/usage/...) over HTTP",
-        description="Serve GET /usage/breakdown, GET /usage/summary, POST /usage/cel/evaluate, "
-        "GET /usage/tasks/{taskID}/cost and GET /openapi.json until SIGINT or SIGTERM; requests in "
+        description="Serve the usage API (GET /usage/breakdown, GET /usage/summary, POST /usage/cel/evaluate, "
+        "GET /usage/tasks/{taskID}/cost, the ingestion routes), the store's GET /store/apps/{appId}/pricing "
+        "and POST /store/apps/{appId}/estimate, and GET /openapi.json until SIGINT or SIGTERM; requests in "
         "flight finish first. One log line per request goes to stderr. Keys: 'celprice keys create'.",
     )
     add_db_option(p)
@@ -64,6 +65,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--max-body", type=_count("bytes", 1), default=1_048_576, metavar="BYTES",
         help="largest request body; a larger one is 413 (default: 1048576)",
+    )
+    p.add_argument(
+        "--key-cache", type=_count("seconds", 0), default=1, metavar="SECONDS",
+        help="how long an accepted API key is trusted before it is looked up again (a revocation takes "
+        "effect within this time); 0: look every request's key up (default: 1)",
     )
     p.set_defaults(run=run)
 
@@ -84,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     Ledger(args.db).close()
     try:
         limits = ServerLimits(
-            max_body_bytes=args.max_body, rate_limit=args.rate_limit or None, rate_window=float(args.rate_window)
+            max_body_bytes=args.max_body, rate_limit=args.rate_limit or None, rate_window=float(args.rate_window),
+            key_cache_seconds=float(args.key_cache),
         )
         serve(args.db, args.host, args.port, args.workers, limits)
     except SystemExit as stop:

@@ -8,6 +8,7 @@ the estimate is `unknown`, with the post-execution variables it depends on.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -42,6 +43,14 @@ _READ_AS: dict[str, str] = {
     "partner_fee": "partner_fee",
 }
 _COMPONENTS = tuple(FEE_NAMES.values())[:-1]
+# cel-go's wording of a missing key, which the store's estimate_error shows
+# (`no such key: max_tokens`, D6); celprice's messages quote the key elsewhere.
+# Only a key that reads as a field name: any other stays quoted, unambiguous.
+_QUOTED_KEY = re.compile(r"no such key: '([A-Za-z_][A-Za-z0-9_]*)'")
+
+
+def _store_wording(message: str) -> str:
+    return _QUOTED_KEY.sub(r"no such key: \1", message)
 # The platform's resource formula: 0 for an app without resources, whatever the time.
 _RATES_TIMES_TIME = PricingDefaults().resource_expression
 
@@ -150,11 +159,14 @@ def _task(request: Any) -> tuple[Any, dict[str, Any], Any]:
     if pricing is None:
         raise RequestError("pricing", "is required")
     task: dict[str, Any] = {}
-    for name, alias in _ALIASES:
+    for (name, alias), kind in zip(_ALIASES, ((Mapping, "an object"), (str, "a string"))):
         if request.get(name) is not None and request.get(alias) is not None:
             raise RequestError(name, f"give either {name} or {alias}, not both")
-        value = request.get(name)
-        task[alias] = request.get(alias) if value is None else value
+        given, value = (alias, request.get(alias)) if request.get(name) is None else (name, request.get(name))
+        # Checked here, under the name the caller used (the store's `input`), not the activation's.
+        if value is not None and not isinstance(value, kind[0]):
+            raise RequestError(given, f"must be {kind[1]}, got {describe(value)}")
+        task[alias] = value
     return pricing, task, request.get("resources")
 
 
@@ -197,7 +209,7 @@ def _exact(engine: PricingEngine, act: dict[str, Any]) -> dict[str, Any]:
         error = response[name].get("error")
         if error is not None:
             # A fee of the inputs alone fails for these inputs: the task could not be priced.
-            return {"confidence": "unknown", "estimate_error": error, "depends_on": []}
+            return {"confidence": "unknown", "estimate_error": _store_wording(error), "depends_on": []}
     return {"confidence": "exact", "microcents": response["total"]["value"]}
 
 
@@ -216,4 +228,4 @@ def _from_estimate(engine: PricingEngine, act: dict[str, Any], needs: list[str])
             bounds, error = _money(value)
             if error is None:
                 return {"confidence": "range", "min": bounds[0], "max": bounds[1]}
-    return {"confidence": "unknown", "estimate_error": one_line(error), "depends_on": needs}
+    return {"confidence": "unknown", "estimate_error": _store_wording(one_line(error)), "depends_on": needs}

@@ -27,11 +27,12 @@ from starlette.types import Message as ASGIMessage
 
 from ..pricing import Message, RequestError, evaluate_pricing, request_warnings
 from ..pricing.request import describe
-from ..usage import RANGES, Forbidden, Ledger, LedgerError, TaskNotFound
-from ..usage.errors import LedgerUnavailable
+from ..usage import RANGES, Forbidden, Ledger, LedgerError, TaskNotFound, published
+from ..usage.errors import LedgerUnavailable, PricingNotFound
 from ..usage.keys import ApiKey, KeyStore
 from .console import console_app, estimate_request, explain_request
-from .ingest import refund_request, task_record
+from .ingest import TaskRecord, conflict, field_warnings, priced_fees, refund_request, task_record
+from .keycache import KeyCache
 from .limits import RateLimiter, ServerLimits, read_json_body
 from .openapi import API_VERSION, ROUTES, openapi_document
 from .problems import Problem, problem_response
@@ -77,6 +78,8 @@ def create_app(
         "/usage/tasks/{taskID}/cost": service.task_cost,
         "/usage/cel/explain": service.draft(explain_request),
         "/usage/cel/estimate": service.draft(estimate_request),
+        "/store/apps/{appId}/pricing": service.app_pricing,
+        "/store/apps/{appId}/estimate": service.app_estimate,
         "/usage/tasks": service.record_task,
         "/usage/tasks/{taskID}/refunds": service.refund,
     }
@@ -105,6 +108,7 @@ class _Service:
         self.clock = clock
         self.limits = limits
         self.rate = None if limits.rate_limit is None else RateLimiter(limits.rate_limit, limits.rate_window)
+        self.key_cache = KeyCache(limits.key_cache_seconds)
         # Rendered once: the document never changes while the server runs.
         self._openapi = JSONResponse(openapi_document()).body
 
@@ -132,7 +136,11 @@ class _Service:
                 _check_version(request)
                 key = None
                 if scopes:
-                    key = await run_in_threadpool(self.authenticate, request)
+                    presented = _presented(request)
+                    # A key accepted moments ago skips the lookup and its hop to a thread.
+                    key = self.key_cache.get(presented) or await run_in_threadpool(self.look_up, presented)
+                    if key.expired(self.clock()):
+                        raise Problem("unauthorized", f"this API key expired at {key.to_json()['expires_at']}", _CHALLENGE)
                     request.scope.setdefault("state", {})["key_id"] = key.id
                 if self.rate is not None:
                     client = key.id if key is not None else f"address {request.client.host if request.client else '-'}"
@@ -147,7 +155,7 @@ class _Service:
                     needed = " or ".join(scopes)
                     raise Problem("forbidden", f"this API key lacks the scope {needed}")
                 data, messages, *status = await handler(request, key)
-                return JSONResponse({"data": data, "messages": messages}, status_code=status[0] if status else 200, headers=limited)
+                return _Envelope({"data": data, "messages": messages}, status_code=status[0] if status else 200, headers=limited)
             except Problem as problem:
                 return problem_response(problem, limited)
             except LedgerUnavailable as down:
@@ -166,19 +174,12 @@ class _Service:
 
         return endpoint
 
-    def authenticate(self, request: Request) -> ApiKey:
-        header = request.headers.get("authorization")
-        challenge = {"WWW-Authenticate": 'Bearer realm="celprice"'}
-        if header is None:
-            raise Problem("unauthorized", "missing API key: send Authorization: Bearer inf_...", challenge)
-        scheme, _, presented = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not presented.strip():
-            raise Problem("unauthorized", "the Authorization header must be 'Bearer inf_...'", challenge)
-        key = self.keys.authenticate(presented.strip())
+    def look_up(self, presented: str) -> ApiKey:
+        """The ledger's key for `presented` (in a worker thread: it reads the database)."""
+        key = self.keys.authenticate(presented)
         if key is None:
-            raise Problem("unauthorized", "invalid or revoked API key", challenge)
-        if key.expired(self.clock()):
-            raise Problem("unauthorized", f"this API key expired at {key.to_json()['expires_at']}", challenge)
+            raise Problem("unauthorized", "invalid or revoked API key", _CHALLENGE)
+        self.key_cache.put(presented, key)
         return key
 
     # --- the routes ------------------------------------------------------------
@@ -252,23 +253,75 @@ class _Service:
 
         return handler
 
+    async def app_pricing(self, request: Request, key: None) -> Result:
+        """The store's `GET /store/apps/{appId}/pricing`: the published AppPricing."""
+        messages = _unknown_parameters(request, ("version",))
+        app = _app_id(request)
+        version = _single(request, "version")
+        wanted = None
+        if version is not None:
+            # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+            if not (version.isascii() and version.isdigit()) or not 1 <= int(version) <= 2**31 - 1:
+                raise Problem("invalid_request", f"version: must be a published version number from 1; got {describe(version)}")
+            wanted = int(version)
+        data = await run_in_threadpool(_app_found, lambda: self.ledger.pricing(app, wanted))
+        return data, messages
+
+    async def app_estimate(self, request: Request, key: None) -> Result:
+        """The store's `POST /store/apps/{appId}/estimate`: the published
+        pricing's estimate for `{"input": {...}, "function": "..."}`."""
+        messages = _unknown_parameters(request, ())
+        app = _app_id(request)
+        body = await read_json_body(request, self.limits)
+        # Evaluated in a worker thread: the pricing is read from the database first.
+        data = await run_in_threadpool(_app_found, lambda: self.ledger.estimate(app, body))
+        return data, messages + field_warnings(body, ("input", "function"))
+
     async def record_task(self, request: Request, key: ApiKey) -> Result:
-        """The platform records a completed task: 201 the first time, 200 (the
-        first record standing) when the task id was recorded before."""
+        """The platform records a completed task, with its fees or priced by
+        the app's published pricing: 201 the first time; 200 when the task id
+        was recorded before with the same app, fees and discount (a retry: the
+        first record stands); 409 when it was recorded with others."""
         messages = _unknown_parameters(request, ())
         record, warnings = task_record(await read_json_body(request, self.limits), self.clock())
 
         def work() -> tuple[bool, dict[str, Any]]:
-            if record.fees is None:
-                raise Problem("invalid_request", "fees: required (the fee components /usage/cel/evaluate answers)")
+            fees, version = record.fees, record.pricing_version
+            if fees is None:
+                version, fees = self.price(record, version)
             created = self.ledger.record_task(
-                key.team_id, record.task_id, record.app_endpoint, record.completed_at, record.fees,
-                record.usage_events, discount=record.discount,
+                key.team_id, record.task_id, record.app_endpoint, record.completed_at, fees,
+                record.usage_events, discount=record.discount, pricing_version=version,
             )
-            return created, self.ledger.task_cost(key.team_id, record.task_id)
+            cost = self.ledger.task_cost(key.team_id, record.task_id)
+            if not created:
+                recorded = cost.get("pricing_version")
+                if record.fees is None and record.pricing_version is None and recorded not in (None, version):
+                    # A retry after a newer version was published: the same
+                    # inputs are the same task if the version that priced it says so.
+                    try:
+                        _, fees = self.price(record, recorded)
+                    except Problem:
+                        fees = {}
+                differs = conflict(cost, record, fees, record.pricing_version)
+                if differs is not None:
+                    raise differs
+            return created, cost
 
         created, cost = await run_in_threadpool(_refused_as_invalid, work)
         return cost, messages + warnings, 201 if created else 200
+
+    def price(self, record: TaskRecord, version: int | None) -> tuple[int, dict[str, Any]]:
+        """(version, fees) of a task priced by its app's published pricing: the
+        version in force, or `version`."""
+        try:
+            found, pricing = published.from_answer(self.ledger.pricing(record.app_endpoint, version))
+        except PricingNotFound as missing:
+            raise Problem(
+                "invalid_request",
+                f"fees: required, or publish a pricing to price the task by: {missing}",
+            ) from None
+        return found, priced_fees(record.app_endpoint, found, pricing, record.pricing_inputs, self.limits.evaluation)
 
     async def refund(self, request: Request, key: ApiKey) -> Result:
         """Refund (part of) a recorded task, once per refund id; answers the task's cost after it."""
@@ -287,6 +340,15 @@ class _Service:
         return cost, messages + warnings
 
 
+# JSONResponse's own settings, in an encoder built once (json.dumps with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class _Envelope(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return _ENCODER.encode(content).encode("utf-8")
+
+
 def _refused_as_invalid(work: Callable[[], Any]) -> Any:
     """`work()`, with what the ledger refuses (a bad id, fees, amount) as
     invalid_request; a missing task and an unreachable database go on up."""
@@ -296,6 +358,45 @@ def _refused_as_invalid(work: Callable[[], Any]) -> Any:
         raise
     except LedgerError as refused:
         raise Problem("invalid_request", str(refused)) from None
+
+
+def _app_id(request: Request) -> str:
+    """The `{appId}` of a store route: `namespace/name`, its slash URL-encoded or not."""
+    app = request.path_params["appId"]
+    try:
+        return published.app_endpoint(app)
+    except LedgerError:
+        # A name no app can have names no app.
+        raise Problem(
+            "not_found", f"no app {app[:100]!r}: an app id is its namespace/name, URL-encoded (acme%2Fflux)"
+        ) from None
+
+
+def _app_found(work: Callable[[], Any]) -> Any:
+    """`work()` over an app's published pricing: an app without one (or
+    without the version asked for) is not found; a bad body is invalid_request."""
+    try:
+        return work()
+    except PricingNotFound as missing:
+        raise Problem("not_found", str(missing)) from None
+    except LedgerUnavailable:
+        raise
+    except LedgerError as refused:
+        raise Problem("invalid_request", str(refused)) from None
+
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="celprice"'}
+
+
+def _presented(request: Request) -> str:
+    """The key of `Authorization: Bearer inf_...`, or the problem with the header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        raise Problem("unauthorized", "missing API key: send Authorization: Bearer inf_...", _CHALLENGE)
+    scheme, _, presented = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Problem("unauthorized", "the Authorization header must be 'Bearer inf_...'", _CHALLENGE)
+    return presented.strip()
 
 
 def _check_version(request: Request) -> None:
@@ -316,6 +417,8 @@ def _single(request: Request, name: str) -> str | None:
 
 def _unknown_parameters(request: Request, known: tuple[str, ...]) -> list[dict[str, Any]]:
     """A warning for each query parameter the route does not read (ignored, as the store does)."""
+    if not request.scope.get("query_string"):
+        return []  # most requests: no parsing of an empty query
     takes = f"this route takes {', '.join(known)}" if known else "this route takes none"
     return [
         Message(

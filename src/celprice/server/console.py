@@ -133,10 +133,8 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "EstimateResponse": {
-        "type": "object",
-        "description": "celprice.estimate_pricing's answer for the draft and the task inputs (docs/pricing.md, Estimate)",
-    },
+    # The store's estimate answer (openapi.py), for a draft instead of the published pricing.
+    "EstimateResponse": {"$ref": "#/components/schemas/EstimateCostResponse"},
 }
 
 

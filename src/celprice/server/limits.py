@@ -31,6 +31,9 @@ class ServerLimits:
     address on the routes without a key); None turns it off. `evaluation`:
     the limits of every formula evaluated (None: the library's defaults).
     `retry_after`: the seconds a 503 tells the client to wait.
+    `key_cache_seconds`: how long an accepted API key is trusted without
+    looking it up again (server/keycache.py): a revoked key is refused by
+    every process within this time; 0 looks every request's key up.
     """
 
     max_body_bytes: int = 1_048_576
@@ -39,6 +42,7 @@ class ServerLimits:
     rate_window: float = 60.0
     evaluation: Limits | None = None
     retry_after: int = 5
+    key_cache_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1 or self.max_json_depth < 1:
@@ -47,6 +51,8 @@ class ServerLimits:
             raise ValueError(f"rate_limit must be at least 1 or None (off), got {self.rate_limit}")
         if not self.rate_window > 0 or self.retry_after < 1:
             raise ValueError("rate_window must be positive and retry_after at least 1 second")
+        if not 0 <= self.key_cache_seconds <= 3600:
+            raise ValueError(f"key_cache_seconds must be between 0 and 3600, got {self.key_cache_seconds}")
 
 
 class RateLimiter:
@@ -104,6 +110,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Built once: json.loads with an option builds a decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _depth_exceeds(value: Any, limit: int) -> bool:
     """Whether arrays and objects nest more than `limit` deep (iteratively: no recursion to exhaust)."""
     stack = [(value, 1)]
@@ -129,7 +139,7 @@ async def read_json_body(request: Request, limits: ServerLimits) -> dict[str, An
         raise Problem("invalid_request", "request body: expected a JSON object, got an empty body")
     too_deep = Problem("invalid_request", f"request body: JSON nested deeper than {limits.max_json_depth} levels")
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = _DECODER.decode(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise Problem("invalid_request", "request body: not UTF-8 text") from None
     except json.JSONDecodeError as e:
@@ -140,6 +150,8 @@ async def read_json_body(request: Request, limits: ServerLimits) -> dict[str, An
         raise too_deep from None
     if not isinstance(body, dict):
         raise Problem("invalid_request", f"request body: must be a JSON object, got {describe(body)}")
-    if _depth_exceeds(body, limits.max_json_depth):
+    # Containers nest no deeper than there are `[` and `{` in the text (those in
+    # strings only add to the count): most bodies need no walk at all.
+    if raw.count(b"[") + raw.count(b"{") > limits.max_json_depth and _depth_exceeds(body, limits.max_json_depth):
         raise too_deep
     return body

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..pricing.estimate import CONFIDENCES
+from ..usage.published import TEXT_FIELDS
 from .console import SCHEMAS as CONSOLE_SCHEMAS
 from .problems import CODES, MEDIA_TYPE, TYPE_BASE
 
@@ -79,6 +81,24 @@ ROUTES: dict[str, dict[str, Any]] = {
         "errors": ("invalid_request", "unauthorized", "forbidden", "internal_error"),
         "extension": True,
     },
+    # The store's routes (D6): no key, over the published pricings.
+    "/store/apps/{appId}/pricing": {
+        "operation_id": "getAppPricing",
+        "method": "get",
+        "scopes": (),
+        "summary": "The app's published AppPricing (the version in force, or `version`) with its rendered description",
+        "data": "AppPricing",
+        "errors": ("invalid_request", "not_found", "internal_error"),
+    },
+    "/store/apps/{appId}/estimate": {
+        "operation_id": "estimateAppCost",
+        "method": "post",
+        "scopes": (),
+        "summary": "What a run of the app would cost for these inputs, before it runs (its published pricing)",
+        "request": "EstimateCostRequest",
+        "data": "EstimateCostResponse",
+        "errors": ("invalid_request", "not_found", "internal_error"),
+    },
     # The platform's ingestion: not in the store's public docs (docs/server.md).
     "/usage/tasks": {
         "operation_id": "recordTask",
@@ -87,8 +107,9 @@ ROUTES: dict[str, dict[str, Any]] = {
         "summary": "Record a completed task's fees and usage (the platform's ingestion; idempotent by task id)",
         "request": "TaskRecord",
         "data": "TaskCost",
-        "created": "The task was recorded by this call (200: it was recorded before, and that record stands)",
-        "errors": ("invalid_request", "unauthorized", "forbidden", "internal_error"),
+        "created": "The task was recorded by this call (200: it was recorded before, with the same app, fees and "
+        "discount, and that record stands)",
+        "errors": ("invalid_request", "unauthorized", "forbidden", "conflict", "internal_error"),
     },
     "/usage/tasks/{taskID}/refunds": {
         "operation_id": "refundTask",
@@ -107,6 +128,8 @@ _ERROR_TEXT = {
     "forbidden": "The API key lacks the scope this route needs",
     "not_found": "No such resource for the key's team (another team's is not found either)",
     "method_not_allowed": "The route exists but not with this method",
+    "conflict": "The task id was recorded before with another app, other fees or another discount; "
+    "that record stands (a correction is a refund, or a new task id)",
     "payload_too_large": "The request body is larger than the server's limit",
     "rate_limited": "Too many requests from this key in the current window (with Retry-After)",
     "internal_error": "Server error",
@@ -237,6 +260,13 @@ def _schemas() -> dict[str, Any]:
                     ),
                 },
                 "discount": {**_MICROCENTS, "description": "taken off the total; default 0"},
+                "pricing_version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 2147483647,
+                    "description": "The version of the app's published pricing: with fees, the one that priced them; "
+                    "without, the one to price by (default: the version in force)",
+                },
                 "output_meta": {"type": "object"},
                 "resources": {"type": "array"},
                 "usage_seconds": {"type": "number"},
@@ -246,6 +276,41 @@ def _schemas() -> dict[str, Any]:
             },
             ("task_id", "app_endpoint"),
             description="A completed task for the key's team; the pricing inputs are those of /usage/cel/evaluate.",
+        ),
+        "AppPricing": _object(
+            {
+                "prices": {"type": "object", "additionalProperties": _MICROCENTS},
+                **{field: {"type": "string", "description": "CEL; \"\" for the platform's default"} for field in TEXT_FIELDS},
+                "description_rendered": {"type": "string", "description": "the description evaluated over the prices"},
+                "app_endpoint": {"type": "string", "description": "namespace/name (beyond the store's docs)"},
+                "version": {"type": "integer", "minimum": 1, "description": "the published version (beyond the store's docs)"},
+            },
+            ("prices", *TEXT_FIELDS, "description_rendered", "app_endpoint", "version"),
+            description="An AppPricing as the store publishes it (D1, D6).",
+        ),
+        "EstimateCostRequest": _object(
+            {
+                "input": {"type": ["object", "null"], "description": "the task input map (as POST /run takes it)"},
+                "function": {"type": ["string", "null"], "description": "the function of a multi-function app"},
+            },
+            (),
+        ),
+        "EstimateCostResponse": _object(
+            {
+                "confidence": {"type": "string", "enum": list(CONFIDENCES)},
+                "microcents": {**_MICROCENTS, "description": "when exact"},
+                "min": {**_MICROCENTS, "description": "when range"},
+                "max": {**_MICROCENTS, "description": "when range"},
+                "depends_on": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "the post-execution variables needed, when unknown",
+                },
+                "estimate_error": {"type": "string", "description": "the estimate expression (or an input-only fee) failed"},
+                "pricing_description": {"type": "string", "description": "the rendered description, when not empty"},
+            },
+            ("confidence",),
+            description="The store's EstimateCostResponse (D6; docs/pricing.md, Estimates).",
         ),
         "Refund": _object(
             {
@@ -283,6 +348,25 @@ def _operation(path: str, route: dict[str, Any]) -> dict[str, Any]:
         ]
     if "{taskID}" in path:
         parameters.append({"name": "taskID", "in": "path", "required": True, "schema": {"type": "string"}})
+    if "{appId}" in path:
+        parameters.append(
+            {
+                "name": "appId",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The app's namespace/name, URL-encoded (acme%2Fflux)",
+            }
+        )
+    if path == "/store/apps/{appId}/pricing":
+        parameters.append(
+            {
+                "name": "version",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1},
+                "description": "A published version instead of the one in force (beyond the store's docs)",
+            }
+        )
     scopes = route["scopes"]
     success = {"description": "OK", "content": {"application/json": {"schema": _envelope(route["data"])}}}
     # Every route may meet the rate limit and a database that is down; a body may be too large.

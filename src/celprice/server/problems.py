@@ -16,14 +16,16 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://api.inference.sh/errors/"
 
 # The documented codes (REST overview, D5) and their statuses; method_not_allowed,
-# payload_too_large and service_unavailable are ours: the store documents no
-# answer for a wrong method, a body too large or a database that is down.
+# conflict, payload_too_large and service_unavailable are ours: the store
+# documents no answer for a wrong method, an ingestion retried with other
+# content, a body too large or a database that is down.
 CODES: dict[str, int] = {
     "invalid_request": 400,
     "unauthorized": 401,
     "forbidden": 403,
     "not_found": 404,
     "method_not_allowed": 405,
+    "conflict": 409,
     "payload_too_large": 413,
     "rate_limited": 429,
     "internal_error": 500,

@@ -21,7 +21,7 @@ from ..pricing.request import PRICING_FIELDS, describe, parse_pricing
 from ..stdlib.format import quote
 from .errors import InvalidPricing, LedgerError
 
-__all__ = ["app_endpoint", "saved", "patched", "to_json", "from_json", "answer", "TEXT_FIELDS"]
+__all__ = ["app_endpoint", "saved", "patched", "to_json", "from_json", "answer", "from_answer", "TEXT_FIELDS"]
 
 TEXT_FIELDS: tuple[str, ...] = tuple(field for field in PRICING_FIELDS if field != "prices")
 _PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -111,3 +111,11 @@ def answer(app: str, version: int, pricing: Mapping[str, Any]) -> dict[str, Any]
     the version."""
     description, _ = engine_for(pricing).description
     return {**pricing, "description_rendered": description, "app_endpoint": app, "version": version}
+
+
+_ANSWERED = ("description_rendered", "app_endpoint", "version")
+
+
+def from_answer(answered: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The version and the saved pricing of an `answer()` (what prices a task)."""
+    return int(answered["version"]), {key: value for key, value in answered.items() if key not in _ANSWERED}
