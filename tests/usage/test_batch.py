@@ -3,12 +3,15 @@ task at a time, idempotent per task, all or nothing on a bad item."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from celprice.usage import Ledger, LedgerError, TaskNotFound
 from celprice.usage import ledger as ledger_module
+from celprice.values import INT64_MAX
 
 from .helpers import fees, utc
 
@@ -108,3 +111,62 @@ def test_batches_from_two_ledgers_on_one_database(open_ledger) -> None:
     assert first.record_tasks([item("team-a", n) for n in range(0, 6)]) == 6
     assert second.record_tasks([item("team-a", n) for n in range(3, 9)]) == 3
     assert first.breakdown("team-a", "1d", now=NOW)["total_cost"] == sum(1000 + n for n in range(9))
+
+
+def _event(**change: Any) -> list[dict[str, Any]]:
+    return [{"tier": "cloud", "type": "gpu", "model": "m", "seconds": 3} | change]
+
+
+# Items at the edges of what record_tasks checks in one pass (plain dicts,
+# UTC datetimes, int seconds) and what it leaves to record_task's checks.
+_EDGES: dict[str, dict[str, Any]] = {
+    "naive time": {"completed_at": datetime(2026, 6, 4, 10)},
+    "another offset": {"completed_at": datetime(2026, 6, 4, 10, tzinfo=timezone(timedelta(hours=2)))},
+    "before 1900": {"completed_at": utc(1899, 12, 31)},
+    "float seconds": {"usage_events": _event(seconds=0.5)},
+    "bool seconds": {"usage_events": _event(seconds=True)},
+    "negative seconds": {"usage_events": _event(seconds=-1)},
+    "seconds past int64": {"usage_events": _event(seconds=INT64_MAX // 1_000_000 + 1)},
+    "no model": {"usage_events": _event(model=None)},
+    "empty model": {"usage_events": _event(model="")},
+    "NUL in a tier": {"usage_events": _event(tier="a\x00b")},
+    "events as a tuple": {"usage_events": tuple(_event())},
+    "events from a generator": {"usage_events": "a generator"},
+    "an event as a mapping proxy": {"usage_events": [MappingProxyType(_event()[0])]},
+    "bool discount": {"discount": True},
+    "negative discount": {"discount": -1},
+    "discount of the total": {"discount": 1002},
+    "longest id": {"task_id": "t" * 1024},
+    "id too long": {"task_id": "t" * 1025},
+    "empty app": {"app_endpoint": ""},
+    "bool fee": {"fees": fees(1002) | {"inference_fee": {"value": True}}},
+    "fee past int64": {"fees": fees(1002) | {"partner_fee": {"value": INT64_MAX + 1}}},
+    "fees as a mapping proxy": {"fees": MappingProxyType(fees(1002))},
+    "a fee as a mapping proxy": {"fees": fees(1002) | {"total": MappingProxyType({"value": 1002})}},
+}
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return call()
+    except LedgerError as exc:
+        return str(exc).split(": ", 1)[-1] if str(exc).startswith("tasks[") else str(exc)
+
+
+@pytest.mark.parametrize("edge", list(_EDGES))
+def test_a_batch_accepts_and_refuses_what_record_task_does(ledger: Ledger, edge: str) -> None:
+    def edge_item(team: str) -> dict[str, Any]:
+        task = item(team, 2, **_EDGES[edge])
+        if task["usage_events"] == "a generator":
+            task["usage_events"] = (event for event in _event())
+        return task
+
+    one = edge_item("team-one")
+    alone = _outcome(lambda: ledger.record_task(**one))
+    again = edge_item("team-batch")
+    batched = _outcome(lambda: ledger.record_tasks([again]))
+    assert batched == (1 if alone is True else alone)
+    if alone is True:
+        assert ledger.task_cost("team-batch", again["task_id"]) == ledger.task_cost("team-one", one["task_id"])
+        assert ledger.summary("team-batch") == ledger.summary("team-one")
+        assert ledger.breakdown("team-batch", "90d", now=NOW) == ledger.breakdown("team-one", "90d", now=NOW)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .errors import LedgerError, LedgerUnavailable
 
-__all__ = ["Backend", "Transaction", "open_backend", "CLOSED"]
+__all__ = ["Backend", "Transaction", "open_backend", "CLOSED", "OVERFLOW"]
 
 Params = Sequence[Any]
 
@@ -32,7 +32,18 @@ class Transaction(Protocol):
     def change_many(self, sql: str, rows: Sequence[Params]) -> None: ...
 
     def load(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
-        """Append rows to a (temporary) table, by the fastest way the database has."""
+        """Append rows to a table, by the fastest way the database has."""
+        ...
+
+    def insert_new(self, table: str, columns: Sequence[str], key: int, rows: Sequence[Params]) -> list[int] | None:
+        """Insert the rows whose key (their first `key` columns, distinct
+        within `rows`) is not in `table` yet; the indexes of those inserted,
+        or None when all of them were."""
+        ...
+
+    def merge(self, table: str, columns: Sequence[str], key: int, rows: Sequence[Params]) -> None:
+        """Add each row's columns after the key (its first `key` columns,
+        distinct within `rows`) to the row of `table` with that key, or insert it."""
         ...
 
 
@@ -122,8 +133,61 @@ class _Cursor:
 
     def load(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
         if rows:
-            marks = ", ".join("?" * len(columns))
-            self._cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            self._cursor.executemany(self._sql(_insert(table, columns)), rows)
+
+    def insert_new(self, table: str, columns: Sequence[str], key: int, rows: Sequence[Params]) -> list[int] | None:
+        # Optimistic: a batch is almost always all new, and then one pass of
+        # inserts is all it costs. When some of it was there, the savepoint
+        # undoes the pass and the rows are sorted out the slow way.
+        if not rows:
+            return None
+        self._cursor.execute("SAVEPOINT celprice_insert_new")
+        if self._insert_all(table, columns, key, rows):
+            self._cursor.execute("RELEASE SAVEPOINT celprice_insert_new")
+            return None
+        self._cursor.execute("ROLLBACK TO SAVEPOINT celprice_insert_new")
+        self._cursor.execute("RELEASE SAVEPOINT celprice_insert_new")
+        there = self._existing(table, columns[:key], [row[:key] for row in rows])
+        fresh = [index for index, row in enumerate(rows) if tuple(row[:key]) not in there]
+        self.load(table, columns, [rows[index] for index in fresh])
+        return fresh
+
+    def _insert_all(self, table: str, columns: Sequence[str], key: int, rows: Sequence[Params]) -> bool:
+        """Insert the rows, skipping those already there; whether none was."""
+        conflict = f" ON CONFLICT ({', '.join(columns[:key])}) DO NOTHING"
+        self._cursor.executemany(self._sql(_insert(table, columns) + conflict), rows)
+        return int(self._cursor.rowcount) == len(rows)
+
+    def _existing(self, table: str, key: Sequence[str], keys: list[Params]) -> set[tuple[Any, ...]]:
+        found: set[tuple[Any, ...]] = set()
+        names = ", ".join(key)
+        for first in range(0, len(keys), _KEYS_PER_QUERY):
+            part = keys[first:first + _KEYS_PER_QUERY]
+            values = ", ".join(["(" + ", ".join("?" * len(key)) + ")"] * len(part))
+            self._cursor.execute(
+                self._sql(f"SELECT {names} FROM {table} WHERE ({names}) IN (VALUES {values})"),
+                [value for row in part for value in row],
+            )
+            found.update(tuple(row) for row in self._cursor.fetchall())
+        return found
+
+    def merge(self, table: str, columns: Sequence[str], key: int, rows: Sequence[Params]) -> None:
+        if rows:
+            self._cursor.executemany(self._sql(_insert(table, columns) + _add_on_conflict(table, columns, key)), rows)
+
+
+def _insert(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _add_on_conflict(table: str, columns: Sequence[str], key: int) -> str:
+    sums = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns[key:])
+    return f" ON CONFLICT ({', '.join(columns[:key])}) DO UPDATE SET {sums}"
+
+
+# Keys per query when looking up which of a batch are there: few statements,
+# well within both databases' limits on parameters.
+_KEYS_PER_QUERY = 400
 
 
 class _PostgresCursor(_Cursor):
@@ -134,13 +198,38 @@ class _PostgresCursor(_Cursor):
             with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # A temporary table has no statistics: without them the planner
-            # may scan every record to find which of the batch are recorded.
-            self._cursor.execute(f"ANALYZE {table}")
+
+    def _insert_all(self, table: str, columns: Sequence[str], key: int, rows: Sequence[Params]) -> bool:
+        # COPY has no ON CONFLICT: a row already there (or being recorded by
+        # another connection, whose commit this waits for) fails all of it.
+        import psycopg
+
+        try:
+            self.load(table, columns, rows)
+        except psycopg.errors.UniqueViolation:
+            return False
+        return True
+
+    def merge(self, table: str, columns: Sequence[str], key: int, rows: Sequence[Params]) -> None:
+        # Staged with COPY, then merged in one statement, in key order: two
+        # batches merging into the same rows lock them in the same order.
+        if not rows:
+            return
+        stage = f"celprice_stage_{table}"
+        names = ", ".join(columns)
+        self._cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS"
+        )
+        self._cursor.execute(f"DELETE FROM {stage}")
+        self.load(stage, columns, rows)
+        self._cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ORDER BY {', '.join(columns[:key])}"
+            + _add_on_conflict(table, columns, key)
+        )
 
 
 # A rollup's CHECK (SQLite), BIGINT arithmetic (PostgreSQL) or a SUM refused it.
-_OVERFLOW = "a sum overflows int64 microcents"
+OVERFLOW = "a sum overflows int64 microcents"
 
 
 def _same(sql: str) -> str:
@@ -182,7 +271,7 @@ class SQLiteBackend:
                     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                         raise LedgerUnavailable(f"{self.description}: {exc}") from exc
                     if "integer overflow" in str(exc) or "_int64" in str(exc):
-                        raise LedgerError(_OVERFLOW) from exc
+                        raise LedgerError(OVERFLOW) from exc
                     raise LedgerError(f"{self.description}: {exc}") from exc
                 raise
             finally:
@@ -252,7 +341,7 @@ class PostgresBackend:
                 raise LedgerUnavailable(f"{self.description}: {exc}") from exc
             except self._psycopg.Error as exc:
                 if isinstance(exc, self._psycopg.errors.NumericValueOutOfRange):
-                    raise LedgerError(_OVERFLOW) from exc
+                    raise LedgerError(OVERFLOW) from exc
                 raise LedgerError(f"{self.description}: {exc}") from exc
 
     @contextmanager

@@ -32,7 +32,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
 _LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
 _ONE_MICROSECOND = timedelta(microseconds=1)
-_EARLIEST_US, _LATEST_US = (_EARLIEST - _EPOCH) // _ONE_MICROSECOND, (_LATEST - _EPOCH) // _ONE_MICROSECOND
+EARLIEST_US, LATEST_US = (_EARLIEST - _EPOCH) // _ONE_MICROSECOND, (_LATEST - _EPOCH) // _ONE_MICROSECOND
 
 
 def to_micros(value: object, what: str) -> int:
@@ -45,7 +45,7 @@ def to_micros(value: object, what: str) -> int:
             "for example datetime.now(timezone.utc)"
         )
     micros = (value - _EPOCH) // _ONE_MICROSECOND
-    if not _EARLIEST_US <= micros < _LATEST_US:
+    if not EARLIEST_US <= micros < LATEST_US:
         raise LedgerError(f"{what} must be between {_EARLIEST.date()} and {_LATEST.date()}, got {value.isoformat()}")
     return micros
 

@@ -43,15 +43,17 @@ __all__ = [
     "REBUILD",
     "breakdown",
     "window_total",
-    "BATCH_TASKS",
-    "BATCH_EVENTS",
-    "BATCH_TASK_COLUMNS",
-    "BATCH_EVENT_COLUMNS",
-    "CREATE_BATCH",
-    "CLEAR_BATCH",
-    "DROP_RECORDED",
-    "INSERT_BATCH",
-    "BATCH_ROLLUPS",
+    "TASKS",
+    "EVENTS",
+    "ROLLUPS",
+    "USAGE_ROLLUPS",
+    "TASK_COLUMNS",
+    "TASK_KEY",
+    "EVENT_COLUMNS",
+    "ROLLUP_COLUMNS",
+    "ROLLUP_KEY",
+    "USAGE_ROLLUP_COLUMNS",
+    "USAGE_ROLLUP_KEY",
 ]
 
 # ON CONFLICT DO NOTHING makes recording idempotent: the first record stands,
@@ -202,61 +204,19 @@ def window_total(teams: int, steps: list[int]) -> str:
     return f"SELECT SUM(net) FROM ({_segments(teams, steps)}) AS segments"
 
 
-# Batch ingestion: items are staged in temporary tables (COPY on PostgreSQL),
-# those already recorded are dropped, and the rest reach the ledger and its
-# rollups in set-based statements.
-BATCH_TASKS = "celprice_batch_tasks"
-BATCH_EVENTS = "celprice_batch_events"
-BATCH_TASK_COLUMNS = (
-    "idx", "team_id", "task_id", "app_endpoint", "completed_at", "completed_day",
+# Batch ingestion (Ledger.record_tasks): the rows of new tasks and their
+# events are appended by the database's fastest path (executemany; COPY on
+# PostgreSQL), and the rollups get one merged row per key of the batch.
+# The first TASK_KEY columns of TASK_COLUMNS are the task's key, the first
+# ROLLUP_KEY of ROLLUP_COLUMNS the rollup's (the rest are added up), and so on.
+TASKS, EVENTS, ROLLUPS, USAGE_ROLLUPS = "celprice_tasks", "celprice_usage", "celprice_rollups", "celprice_usage_rollups"
+TASK_COLUMNS = (
+    "team_id", "task_id", "app_endpoint", "completed_at", "completed_day",
     "resource_fee", "inference_fee", "royalty_fee", "partner_fee", "total", "discount",
-    "minute", "hour",
 )
-BATCH_EVENT_COLUMNS = ("idx", "seq", "tier", "event_type", "model", "micros")
-CREATE_BATCH: tuple[str, ...] = (
-    f"""CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TASKS} (
-        idx BIGINT NOT NULL PRIMARY KEY, team_id TEXT NOT NULL, task_id TEXT NOT NULL,
-        app_endpoint TEXT NOT NULL, completed_at BIGINT NOT NULL, completed_day BIGINT NOT NULL,
-        resource_fee BIGINT NOT NULL, inference_fee BIGINT NOT NULL, royalty_fee BIGINT NOT NULL,
-        partner_fee BIGINT NOT NULL, total BIGINT NOT NULL, discount BIGINT NOT NULL,
-        minute BIGINT NOT NULL, hour BIGINT NOT NULL)""",
-    f"""CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_EVENTS} (
-        idx BIGINT NOT NULL, seq INTEGER NOT NULL, tier TEXT NOT NULL, event_type TEXT NOT NULL,
-        model TEXT, micros BIGINT NOT NULL)""",
-)
-CLEAR_BATCH: tuple[str, ...] = (f"DELETE FROM {BATCH_TASKS}", f"DELETE FROM {BATCH_EVENTS}")
-DROP_RECORDED = f"""DELETE FROM {BATCH_TASKS} WHERE EXISTS (
-    SELECT 1 FROM celprice_tasks t
-    WHERE t.team_id = {BATCH_TASKS}.team_id AND t.task_id = {BATCH_TASKS}.task_id)"""
-# No ON CONFLICT (PostgreSQL's speculative insertion doubled the cost of this
-# statement): what is left in the batch is new, unless another connection
-# records one of its tasks meanwhile; the primary key then refuses the batch.
-INSERT_BATCH = f"""INSERT INTO celprice_tasks
-        (team_id, task_id, app_endpoint, completed_at, completed_day,
-         resource_fee, inference_fee, royalty_fee, partner_fee, total, discount)
-    SELECT team_id, task_id, app_endpoint, completed_at, completed_day,
-         resource_fee, inference_fee, royalty_fee, partner_fee, total, discount
-    FROM {BATCH_TASKS}"""
-BATCH_ROLLUPS: tuple[str, ...] = (
-    f"""INSERT INTO celprice_usage (team_id, task_id, seq, tier, event_type, model, micros)
-    SELECT b.team_id, b.task_id, e.seq, e.tier, e.event_type, e.model, e.micros
-    FROM {BATCH_EVENTS} e JOIN {BATCH_TASKS} b ON b.idx = e.idx""",
-    *(
-        f"""INSERT INTO celprice_rollups (team_id, step, bucket, app_endpoint, calls, net)
-        SELECT team_id, {step}, {bucket}, app_endpoint, COUNT(*), SUM(total - discount)
-        FROM {BATCH_TASKS} WHERE true GROUP BY team_id, {bucket}, app_endpoint
-        ON CONFLICT (team_id, step, bucket, app_endpoint)
-        DO UPDATE SET calls = celprice_rollups.calls + excluded.calls, net = celprice_rollups.net + excluded.net"""
-        for step, bucket in ((MINUTE, "minute"), (HOUR, "hour"), (DAY, f"completed_day * {DAY}"))
-    ),
-    *(
-        f"""INSERT INTO celprice_usage_rollups (team_id, kind, name, events, micros)
-        SELECT b.team_id, '{column}', e.{column}, COUNT(*), SUM(e.micros)
-        FROM {BATCH_EVENTS} e JOIN {BATCH_TASKS} b ON b.idx = e.idx
-        WHERE e.{column} IS NOT NULL GROUP BY b.team_id, e.{column}
-        ON CONFLICT (team_id, kind, name)
-        DO UPDATE SET events = celprice_usage_rollups.events + excluded.events,
-            micros = celprice_usage_rollups.micros + excluded.micros"""
-        for column in USAGE_COLUMNS
-    ),
-)
+TASK_KEY = 2
+EVENT_COLUMNS = ("team_id", "task_id", "seq", "tier", "event_type", "model", "micros")
+ROLLUP_COLUMNS = ("team_id", "step", "bucket", "app_endpoint", "calls", "net")
+ROLLUP_KEY = 4
+USAGE_ROLLUP_COLUMNS = ("team_id", "kind", "name", "events", "micros")
+USAGE_ROLLUP_KEY = 3
