@@ -659,10 +659,10 @@ def _record_chunk(tx: Any, chunk: Sequence[tuple[int, object]]) -> int:
     for task, task_events in zip(tasks, events):
         team, task_id, app, at = task[0], task[1], task[2], task[3]
         net = task[9] - task[10]
-        for key in ((team, minute, at - at % minute, app), (team, hour, at - at % hour, app), (team, day, at - at % day, app)):
-            entry = rollups.get(key)
+        for bucket in ((team, minute, at - at % minute, app), (team, hour, at - at % hour, app), (team, day, at - at % day, app)):
+            entry = rollups.get(bucket)
             if entry is None:
-                rollups[key] = [1, net]
+                rollups[bucket] = [1, net]
             else:
                 entry[0] += 1
                 entry[1] += net
