@@ -95,6 +95,9 @@ def test_a_revoked_key_is_refused_by_every_worker(db: str, start_server: Callabl
     assert statuses() == {200}
     (listed,) = json.loads(celprice("keys", "list", "--db", db, "--team", "team-a", "--json").stdout)
     assert celprice("keys", "revoke", "--db", db, listed["id"]).returncode == 0
+    # Each worker trusts a key it accepted for --key-cache seconds (1 by
+    # default, docs/server.md): past that, the revocation holds in every worker.
+    time.sleep(1.1)
     assert statuses() == {401}
     pids = {line.rsplit("[", 1)[1].rstrip("]") for line in server.log().splitlines() if "Started server process" in line}
     assert len(pids) == 2
