@@ -200,16 +200,22 @@ _SLOW = "[{0}].map(a, [{0}].map(b, [{0}].map(c, [{0}].map(d, [{0}].map(e, a + b 
 def test_on_a_terminal_ctrl_c_cancels_the_evaluation_and_the_session_goes_on(terminal):
     term = terminal()
     offset = term.read_until(b"cel> ")
-    for _attempt in range(5):
+    # The evaluation runs about 0.2 s on an idle machine, longer on a busy one:
+    # Ctrl-C after a short pause lands inside it.
+    for attempt, pause in enumerate((0.05, 0.1, 0.02, 0.15, 0.05, 0.1, 0.01, 0.05)):
         term.type(_SLOW.encode() + b"\n")
         started = term.read_until(b"\n", offset)  # readline echoed the line: evaluation is under way
-        time.sleep(0.2)
+        time.sleep(pause)
         term.type(b"\x03")  # Ctrl-C, turned into SIGINT by the terminal
         offset = term.read_until(b"cel> ", started)
         if b"interrupted" in term.seen[started:offset]:
             break
         # Else the Ctrl-C came before the evaluation started (the line was dropped) or
-        # after it ended (at its cost limit) on a busy machine: try again.
+        # after it ended (at its cost limit). A late one reaches the next prompt and
+        # prints one more: resynchronise on an answer that is not in its own echo.
+        time.sleep(0.5)
+        term.type(f"7000 + {attempt}\n".encode())
+        offset = term.read_until(b"cel> ", term.read_until(f"{7000 + attempt}\r\n".encode(), offset))
     else:
         pytest.fail(f"Ctrl-C never cancelled an evaluation: {term.seen!r}")
     assert b"max_cost" not in term.seen[started:offset]
