@@ -92,3 +92,18 @@ def test_patterns_built_at_run_time_cost_more_than_constant_ones() -> None:
     assert len(run("xs.map(x, regex.extractAll(x, '[0-9]'))", env, data)) == 100
     with pytest.raises(celprice.CELLimitError, match="max_cost"):
         run("xs.map(x, regex.extractAll(x, p))", env, data)
+
+
+def test_each_match_is_charged_so_many_matches_stop_at_the_budget_midway() -> None:
+    from celprice.stdlib.regex import MATCH_COST
+
+    env = celprice.Environment(extensions=["regex"])
+    text = "ab" * 5_000  # 5,000 matches of 'a'
+    for source in ("regex.extractAll(s, 'a')", "regex.replace(s, 'a', 'x')"):
+        value, units = celprice.compile(source, env).metered({"s": text})
+        assert len(value) in (5_000, 10_000)
+        # The per-match work is what the wrapper does in Python: it is paid for.
+        assert units >= MATCH_COST * 5_000 + len(text)
+    small = celprice.Environment(extensions=["regex"], limits=celprice.Limits(max_cost=20_000))
+    with pytest.raises(celprice.CELLimitError, match="max_cost"):
+        celprice.compile("regex.extractAll(s, 'a')", small).evaluate({"s": text})

@@ -8,7 +8,8 @@ group N (`\\\\` is a backslash), anything else after a backslash is an
 error. Offsets are code points (the wrapper converts from UTF-8).
 
 Cost: RE2 runs in time linear in the text, so each call is charged the
-length of its target plus what it builds; a pattern that is not a constant
+length of its target plus what it builds, and MATCH_COST per match found
+(the wrapper's per-match work dominates with many matches); a pattern that is not a constant
 of the program is also charged REGEX_COMPILE_COST, as for `matches`
 (constant patterns are compiled once and cached).
 """
@@ -55,12 +56,22 @@ def _compile(pattern: str) -> Any:
         raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: not valid UTF-8") from None
 
 
-def _matches(regex: Any, text: str) -> list[Any]:
+# Units charged per match found: each one is a Python-level step of the
+# wrapper's finditer (offsets converted from UTF-8, a match object built),
+# about 10 us on this machine (benchmarks/calibrate_cost.py), where a code
+# point scanned by RE2 itself is far cheaper. Charged as the matches are
+# found, so a target with many matches stops at the budget midway.
+MATCH_COST = 8
+
+
+def _matches(regex: Any, text: str, budget: Any = None) -> list[Any]:
     """Go's FindAll: successive non-overlapping matches, where an empty match
     that abuts the previous match is not one."""
     out: list[Any] = []
     end = -1
     for m in regex.finditer(text):
+        if budget is not None:
+            budget.charge(MATCH_COST)
         s, e = m.span()
         if s == e and s == end:
             continue
@@ -126,7 +137,7 @@ def replace(target: Any, pattern: Any, replacement: Any, *rest: Any, budget: Any
     out: list[str] = []
     size = 0
     last = 0
-    for done, m in enumerate(_matches(regex, target)):
+    for done, m in enumerate(_matches(regex, target, budget)):
         if 0 <= count <= done:
             break
         s, e = m.span()
@@ -174,7 +185,7 @@ def extract_all(target: Any, pattern: Any, budget: Any = None) -> list[str]:
         no_overload("regex.extractAll", target, pattern)
     regex = _compile(pattern)
     groups = _single_group(regex, pattern)
-    found = _matches(regex, target)
+    found = _matches(regex, target, budget)
     if groups == 1:
         out = [t for t in (m.group(1) for m in found) if t]
     else:
