@@ -26,11 +26,9 @@ from ..registry import Cost, Function, standard
 from ..values import Optional
 from ..work import REGEX_COMPILE_COST
 from .base import excerpt, no_overload
+from .strings import REGEX_CACHE_SIZE, compile_re2
 
 __all__ = ["DECLS", "PATTERN_ARGUMENT", "RUNTIME_PATTERN_PRECHECK", "constant_pattern_precheck"]
-
-_CACHE_SIZE = 128
-
 
 def _options() -> "re2.Options":
     options = re2.Options()
@@ -43,17 +41,10 @@ def _options() -> "re2.Options":
 _OPTIONS = _options()
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@functools.lru_cache(maxsize=REGEX_CACHE_SIZE)
 def _compile(pattern: str) -> Any:
-    try:
-        return re2.compile(pattern, _OPTIONS)
-    except re2.error as exc:
-        reason = exc.args[0] if exc.args else ""
-        if isinstance(reason, bytes):  # the wrapper reports RE2's message as bytes
-            reason = reason.decode("utf-8", "replace")
-        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: {str(reason)[:120]}") from None
-    except UnicodeEncodeError:
-        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: not valid UTF-8") from None
+    # Its own cache: `matches` compiles without capture groups, which these need.
+    return compile_re2(pattern, _OPTIONS)
 
 
 # Units charged per match found: each one is a Python-level step of the

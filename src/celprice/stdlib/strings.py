@@ -41,6 +41,7 @@ __all__ = [
     "quote",
     "format_",
     "REGEX_CACHE_SIZE",
+    "compile_re2",
 ]
 
 REGEX_CACHE_SIZE = 128
@@ -92,6 +93,20 @@ def _re2_options() -> "re2.Options":
 _RE2_OPTIONS = _re2_options()
 
 
+def compile_re2(pattern: str, options: "re2.Options") -> Any:
+    """`pattern` compiled by RE2, or a CEL error saying why not (for `matches`
+    and the regex extension, which differ only in their options)."""
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else ""
+        if isinstance(reason, bytes):  # the wrapper reports RE2's message as bytes
+            reason = reason.decode("utf-8", "replace")
+        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: {str(reason)[:120]}") from None
+    except UnicodeEncodeError:
+        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: not valid UTF-8") from None
+
+
 @functools.lru_cache(maxsize=REGEX_CACHE_SIZE)
 def _compile(pattern: str) -> Any:
     """Compile once per distinct pattern; bounded so hostile input cannot grow it.
@@ -99,14 +114,7 @@ def _compile(pattern: str) -> Any:
     Failures are not cached (lru_cache never caches exceptions), which is
     fine: an invalid pattern is an error path.
     """
-    try:
-        return re2.compile(pattern, _RE2_OPTIONS)
-    except re2.error as exc:
-        raise CELEvaluationError(f"invalid regular expression {excerpt(pattern)}: {str(exc)[:120]}") from None
-    except UnicodeEncodeError:
-        raise CELEvaluationError(
-            f"invalid regular expression {excerpt(pattern)}: not valid UTF-8"
-        ) from None
+    return compile_re2(pattern, _RE2_OPTIONS)
 
 
 def compiled_matcher(pattern: str) -> Callable[[Any, Any], bool]:
