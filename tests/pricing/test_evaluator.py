@@ -292,7 +292,7 @@ def test_engine_copies_prices():
 
 
 def test_evaluate_pricing_caches_engines_per_pricing():
-    evaluator_module._engines.clear()
+    evaluator_module.clear_engine_cache()
     pricing = {"prices": {"a": 1}, "inference_expression": "prices.a"}
     evaluate_pricing({"pricing": pricing})
     evaluate_pricing({"pricing": dict(pricing)})
@@ -330,7 +330,7 @@ def test_limits_make_a_component_fail():
 
 
 def test_the_cache_is_bounded():
-    evaluator_module._engines.clear()
+    evaluator_module.clear_engine_cache()
     for i in range(evaluator_module._CACHE_SIZE + 10):
         evaluate_pricing({"pricing": {"inference_expression": str(i)}})
     assert len(evaluator_module._engines) == evaluator_module._CACHE_SIZE

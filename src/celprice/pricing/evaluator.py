@@ -258,6 +258,15 @@ _held = [0]
 _cache_lock = threading.Lock()
 
 
+def clear_engine_cache() -> None:
+    """Forget every cached engine (the three structures together, so that the
+    text held stays the sum of the weights)."""
+    with _cache_lock:
+        _engines.clear()
+        _weights.clear()
+        _held[0] = 0
+
+
 def _weight(key: tuple[Any, ...]) -> int:
     texts, prices = key[0]
     return 1 + len(prices) + sum(len(t) for t in texts if t is not None)
