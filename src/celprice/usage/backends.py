@@ -17,9 +17,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .errors import LedgerError, LedgerUnavailable
 
-__all__ = ["Backend", "Transaction", "open_backend", "CLOSED", "OVERFLOW"]
+__all__ = ["Backend", "Transaction", "open_backend", "CLOSED", "OVERFLOW", "SQLiteOnly"]
 
 Params = Sequence[Any]
+
+
+class SQLiteOnly(str):
+    """A schema statement for SQLite's storage alone (`WITHOUT ROWID` tables,
+    say), which PostgreSQL has no use for: its schema transaction skips it.
+    The tables' columns, keys and meaning stay the same on both backends."""
+
+    __slots__ = ()
 
 
 class Transaction(Protocol):
@@ -49,6 +57,7 @@ class Transaction(Protocol):
 
 class Backend(Protocol):
     description: str
+    sqlite: bool
 
     def transaction(self, write: bool) -> Any:
         """A context manager yielding a Transaction; commits on success, rolls back on error."""
@@ -94,6 +103,7 @@ class _Closed:
     """What a ledger holds after close(): every call is refused the same way."""
 
     description = "nothing (closed)"
+    sqlite = False
 
     def transaction(self, write: bool) -> Any:
         raise LedgerError("this ledger is closed")
@@ -243,6 +253,7 @@ class SQLiteBackend:
 
     def __init__(self, path: str) -> None:
         self.description = "SQLite in memory" if path == ":memory:" else f"SQLite {path}"
+        self.sqlite = True
         self._lock = threading.Lock()
         try:
             self._conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -298,6 +309,7 @@ class PostgresBackend:
 
     def __init__(self, url: str) -> None:
         self.description = f"PostgreSQL {_redacted(url)}"
+        self.sqlite = False
         try:
             import psycopg
         except ImportError as exc:

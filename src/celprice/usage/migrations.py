@@ -14,7 +14,7 @@ PostgreSQL share, without `?` or `%` (see sql.py).
 from __future__ import annotations
 
 from . import sql
-from .backends import Backend
+from .backends import Backend, SQLiteOnly
 from .errors import LedgerError
 from .audit import SCHEMA as AUDIT_SCHEMA
 from .keys import SCHEMA as KEYS_SCHEMA
@@ -22,6 +22,18 @@ from .keys import SCHEMA as KEYS_SCHEMA
 __all__ = ["STEPS", "LATEST", "VERSION_TABLE", "upgrade"]
 
 VERSION_TABLE = "celprice_schema_version"
+
+
+def _without_rowid(table: str, columns: str, *indexes: str) -> tuple[SQLiteOnly, ...]:
+    """SQLite statements that rebuild `table` (with these columns, the ones
+    it has, and these indexes) as a WITHOUT ROWID table, keeping its rows."""
+    return tuple(SQLiteOnly(statement) for statement in (
+        f"CREATE TABLE {table}_new ({columns}) WITHOUT ROWID",
+        f"INSERT INTO {table}_new SELECT * FROM {table}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_new RENAME TO {table}",
+        *indexes,
+    ))
 
 STEPS: tuple[tuple[str, ...], ...] = (
     # Version 1: the first released schema (main at 364c134), which had no
@@ -134,6 +146,62 @@ STEPS: tuple[tuple[str, ...], ...] = (
     ),
     # Version 6: what priced each task, for audit and replay (audit.py).
     AUDIT_SCHEMA,
+    # Version 7: on SQLite, the tables a task writes become WITHOUT ROWID
+    # tables, stored in their primary key's B-tree: a task then writes three
+    # B-trees (the task, its time index, its events) and its new rollup rows
+    # one each, instead of two per table (a rowid table and its key's index),
+    # and a breakdown reads a range of rollups without a lookup per row.
+    # PostgreSQL stores tables as heaps either way and skips the step.
+    _without_rowid(
+        "celprice_tasks",
+        """team_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            app_endpoint TEXT NOT NULL,
+            completed_at BIGINT NOT NULL,
+            completed_day BIGINT NOT NULL,
+            resource_fee BIGINT NOT NULL,
+            inference_fee BIGINT NOT NULL,
+            royalty_fee BIGINT NOT NULL,
+            partner_fee BIGINT NOT NULL,
+            total BIGINT NOT NULL,
+            refunded SMALLINT NOT NULL DEFAULT 0,
+            discount BIGINT NOT NULL DEFAULT 0,
+            refunded_amount BIGINT NOT NULL DEFAULT 0,
+            pricing_version INTEGER,
+            PRIMARY KEY (team_id, task_id)""",
+        "CREATE INDEX celprice_tasks_by_time ON celprice_tasks (team_id, completed_at)",
+    )
+    + _without_rowid(
+        "celprice_usage",
+        """team_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            tier TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            model TEXT,
+            micros BIGINT NOT NULL,
+            PRIMARY KEY (team_id, task_id, seq)""",
+    )
+    + _without_rowid(
+        "celprice_rollups",
+        """team_id TEXT NOT NULL,
+            step BIGINT NOT NULL,
+            bucket BIGINT NOT NULL,
+            app_endpoint TEXT NOT NULL,
+            calls BIGINT NOT NULL,
+            net BIGINT NOT NULL CONSTRAINT celprice_rollups_int64 CHECK (net BETWEEN 0 AND 9223372036854775807),
+            PRIMARY KEY (team_id, step, bucket, app_endpoint)""",
+    )
+    + _without_rowid(
+        "celprice_usage_rollups",
+        """team_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            micros BIGINT NOT NULL CONSTRAINT celprice_usage_rollups_int64
+                CHECK (micros BETWEEN 0 AND 9223372036854775807),
+            PRIMARY KEY (team_id, kind, name)""",
+    ),
 )
 
 LATEST = len(STEPS)
@@ -161,7 +229,8 @@ def upgrade(db: Backend, steps: tuple[tuple[str, ...], ...] = STEPS) -> int:
             )
         for step in steps[current:]:
             for statement in step:
-                tx.change(statement, ())
+                if db.sqlite or not isinstance(statement, SQLiteOnly):
+                    tx.change(statement, ())
         if not rows:
             tx.change(f"INSERT INTO {VERSION_TABLE} (one, version) VALUES (1, ?)", (len(steps),))
         elif current < len(steps):
