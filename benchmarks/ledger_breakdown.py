@@ -28,6 +28,7 @@ of issue 21 (docs/performance.md).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -49,7 +50,7 @@ ensure_celprice_importable()
 
 from celprice.usage import RANGES, Ledger  # noqa: E402
 from celprice.usage.ledger import COMPONENTS  # noqa: E402
-from celprice.usage.migrations import LATEST  # noqa: E402
+from celprice.usage.migrations import LATEST, STEPS  # noqa: E402
 from celprice.usage.periods import to_micros, window  # noqa: E402
 from celprice.usage.sql import REBUILD  # noqa: E402
 
@@ -90,13 +91,15 @@ def sqlite_ledger(records: int, directory: Path, span_days: int = 30) -> Ledger:
 
     Built by bulk SQL rather than through the ledger, so that 10,000,000
     records take minutes: the records are inserted in primary-key order with
-    the time index dropped, which is then created again, and the rollups are
+    the tasks' index dropped, which is then created again, and the rollups are
     computed by the ledger's own rebuild (sql.REBUILD, the statements of
     `rebuild_rollups`, which tests/usage/test_rollups.py proves equal to the
     rollups kept by record_task and record_tasks). The tasks' times and apps
     are spread by multiplicative hashing of their number, not drawn at random.
     """
-    path = directory / f"ledger-v{LATEST}-{span_days}d-{records}.db"
+    # Named by the schema's text too: a changed step (while unreleased) builds anew.
+    schema = hashlib.sha256(repr(STEPS).encode()).hexdigest()[:8]
+    path = directory / f"ledger-v{LATEST}-{schema}-{span_days}d-{records}.db"
     done = path.with_suffix(".done")
     if not done.exists():
         for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -111,10 +114,13 @@ def sqlite_ledger(records: int, directory: Path, span_days: int = 30) -> Ledger:
         build.execute("PRAGMA synchronous = OFF")
         build.execute("PRAGMA cache_size = -1000000")
         build.execute("PRAGMA temp_store = MEMORY")
-        (index,) = build.execute("SELECT sql FROM sqlite_master WHERE name = 'celprice_tasks_by_time'").fetchone()
+        indexes = build.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'celprice_tasks' AND sql IS NOT NULL"
+        ).fetchall()
         end = to_micros(NOW, "now")
         build.execute("BEGIN")
-        build.execute("DROP INDEX celprice_tasks_by_time")
+        for name, _ in indexes:
+            build.execute(f"DROP INDEX {name}")
         build.execute(
             f"""WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?),
                 spread(i, at) AS (SELECT i, ? - 1 - (i * 2654435761) % ? FROM n)
@@ -125,7 +131,8 @@ def sqlite_ledger(records: int, directory: Path, span_days: int = 30) -> Ledger:
             FROM spread""",
             (records, end, span_days * _US_PER_DAY, TEAM),
         )
-        build.execute(index)
+        for _, index in indexes:
+            build.execute(index)
         for statement in REBUILD:
             build.execute(statement)
         build.execute("COMMIT")
@@ -331,6 +338,7 @@ def main(argv: list[str] | None = None) -> None:
         compare_writes("PostgreSQL", {"this checkout": fresh_postgres(args.postgres, "celprice_bench_writes"),
                                       "baseline": fresh_postgres(args.postgres, "celprice_bench_before")},
                        args.baseline, args.writes, args.rounds)
+    print(f"\ndone {datetime.now(timezone.utc):%H:%M} UTC; load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
