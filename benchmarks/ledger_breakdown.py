@@ -229,35 +229,38 @@ run = time.time_ns()
 with Ledger(url) as ledger:
     for i in range(200):  # warm up: imports, statement caches, first pages
         ledger.record_task("team-writes", f"warm-{run}-{i}", "app-00", now - timedelta(seconds=i), fees, event)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     for i in range(count):
         ledger.record_task("team-writes", f"w-{run}-{i}", "app-00", now - timedelta(seconds=i), fees, event)
-    print(json.dumps((time.perf_counter() - started) / count))
+    print(json.dumps(((time.perf_counter() - started) / count, (time.process_time() - started_cpu) / count)))
 """
 
 
-def time_writes(source: Path, url: str, count: int) -> float:
-    """Seconds per record_task call of the celprice in `source`/src."""
+def time_writes(source: Path, url: str, count: int) -> tuple[float, float]:
+    """Seconds per record_task call of the celprice in `source`/src: wall
+    (mostly the commit's fsync on SQLite) and CPU of the process."""
     env = {**os.environ, "PYTHONPATH": str(source / "src")}
     done = subprocess.run([sys.executable, "-c", WRITER, url, str(count)], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"record_task timing of {source} failed:\n{done.stderr}")
-    return float(json.loads(done.stdout))
+    wall, cpu = json.loads(done.stdout)
+    return float(wall), float(cpu)
 
 
 def compare_writes(name: str, urls: dict[str, str], baseline: Path | None, count: int, rounds: int) -> None:
     """record_task of this checkout (and of the baseline), interleaved, each on its own fresh database."""
     here = Path(__file__).resolve().parents[1]
     sources = {"this checkout": here} | ({"baseline": baseline} if baseline else {})
-    times: dict[str, list[float]] = {label: [] for label in sources}
+    times: dict[str, list[tuple[float, float]]] = {label: [] for label in sources}
     for _ in range(rounds):
         for label, source in sources.items():
             times[label].append(time_writes(source, urls[label], count))
-    medians = {label: statistics.median(values) for label, values in times.items()}
-    shown = ", ".join(f"{label} {seconds * 1e6:.0f} µs" for label, seconds in medians.items())
-    print(f"\n{name}: record_task, one usage event, median of {rounds} runs of {count}: {shown}", end="")
-    if baseline:
-        print(f" (ratio {medians['this checkout'] / medians['baseline']:.2f})", end="")
+    for what, which in (("wall", 0), ("CPU of the process", 1)):
+        medians = {label: statistics.median(value[which] for value in values) for label, values in times.items()}
+        shown = ", ".join(f"{label} {seconds * 1e6:.0f} µs" for label, seconds in medians.items())
+        print(f"\n{name}: record_task, one usage event, {what}, median of {rounds} runs of {count}: {shown}", end="")
+        if baseline:
+            print(f" (ratio {medians['this checkout'] / medians['baseline']:.2f})", end="")
     print(flush=True)
 
 
