@@ -168,3 +168,57 @@ def test_a_failing_step_changes_nothing(shared_url: str) -> None:
         ledger.record_task("team-a", "task-1", "acme/x", NOW, fees(5))
     with pytest.raises(Exception, match="celprice_extra"):
         query(shared_url, "SELECT id FROM celprice_extra")
+
+
+V6_TASKS = [
+    # team, task, app, at, day, four components, total, refunded (in full), discount, refunded_amount, version
+    ("team-a", "task-1", "acme/img", AT_US, AT_US // DAY_US, 100, 900, 0, 0, 1000, 0, 200, 300, None),
+    ("team-a", "task-2", "acme/img", AT_US + 1, AT_US // DAY_US, 0, 500, 0, 0, 500, 1, 0, 500, None),
+    ("team-b", "task-1", "infsh/echo", AT_US - DAY_US, AT_US // DAY_US - 1, 0, 70, 0, 0, 70, 0, 0, 0, None),
+]
+V6_EVENTS = [
+    ("team-a", "task-1", 0, "cloud", "gpu", "sdxl", 8_000_000),
+    ("team-a", "task-1", 1, "cloud", "cpu", None, 2_000_000),
+    ("team-a", "task-2", 0, "cloud", "gpu", "sdxl", 1_000_000),
+]
+V7_TABLES = {
+    "celprice_tasks": "team_id, task_id",
+    "celprice_usage": "team_id, task_id, seq",
+    "celprice_rollups": "team_id, step, bucket, app_endpoint",
+    "celprice_usage_rollups": "team_id, kind, name",
+}
+
+
+def test_a_version_6_ledger_keeps_every_row_through_version_7(shared_url: str) -> None:
+    """Version 7 rebuilds the tables a task writes on SQLite and swaps the
+    time index on both: nothing recorded is lost or changed, and the ledger
+    goes on recording, refunding and answering."""
+    from celprice.usage.sql import REBUILD
+
+    db = open_backend(shared_url)
+    try:
+        upgrade(db, STEPS[:6])
+    finally:
+        db.close()
+    run_sql(shared_url, [], [
+        ("INSERT INTO celprice_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", V6_TASKS),
+        ("INSERT INTO celprice_usage VALUES (?, ?, ?, ?, ?, ?, ?)", V6_EVENTS),
+    ])
+    run_sql(shared_url, REBUILD)  # the rollups version 6 kept (sql.REBUILD is unchanged since version 4)
+
+    def rows() -> dict[str, list[tuple[Any, ...]]]:
+        return {table: query(shared_url, f"SELECT * FROM {table} ORDER BY {key}") for table, key in V7_TABLES.items()}
+
+    before = rows()
+    assert len(before["celprice_rollups"]) == 3 * 2  # task-2 is refunded in full: two apps' minute, hour, day
+    with Ledger(shared_url) as ledger:
+        assert rows() == before
+        assert query(shared_url, f"SELECT version FROM {VERSION_TABLE}") == [(LATEST,)]
+        assert ledger.task_cost("team-a", "task-1")["charged"] == 800
+        assert ledger.breakdown("team-a", "1d", now=NOW)["total_cost"] == 500  # 1000 - 200 discount - 300 refunded
+        ledger.refund("team-a", "task-1")
+        assert ledger.record_task("team-a", "task-3", "acme/img", NOW, fees(40))
+        answer = ledger.breakdown("team-a", "1d", now=NOW)
+        assert answer["total_cost"] == 40
+        assert answer["per_model"] == [{"app_endpoint": "acme/img", "call_count": 1, "cost": 40}]
+        assert ledger.summary("team-a")["total_usage"] == 0
