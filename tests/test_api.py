@@ -172,6 +172,16 @@ def test_declared_variables_reject_undeclared_names_at_compile_time():
     assert (problem.line, problem.column) == (1, 12)
 
 
+@pytest.mark.parametrize("source", ["size(outputs) + 1", "outputs.total + 1"])
+def test_a_declared_variable_missing_from_the_activation_is_named_as_such(source):
+    # The formula is fine; the caller forgot the value: the message must not call the name undeclared.
+    program = celprice.compile(source, Environment(variables={"outputs": "dyn"}))
+    with pytest.raises(CELEvaluationError) as info:
+        program.evaluate({})
+    assert info.value.message == "no value for variable 'outputs': it is declared, but the activation does not hold it"
+    assert "undeclared" not in str(info.value)
+
+
 def test_invalid_type_name_is_rejected():
     with pytest.raises(CELError, match="strng"):
         Environment(variables={"x": "strng"})
