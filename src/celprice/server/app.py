@@ -117,7 +117,7 @@ class _Service:
     def public(self, handler: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
-                _check_version(request)
+                _read_headers(request)
                 return handler(request)
             except Problem as problem:
                 return problem_response(problem)
@@ -130,18 +130,22 @@ class _Service:
         problem+json."""
         scopes = ROUTES[path]["scopes"]
 
+        # Whether a key's scopes grant this route, by scopes: few distinct
+        # tuples exist, and the answer never changes (bounded all the same).
+        granted: dict[tuple[str, ...], bool] = {}
+
         async def endpoint(request: Request) -> Response:
             limited: dict[str, str] = {}
             try:
-                _check_version(request)
+                authorization = _read_headers(request)
                 key: ApiKey | None = None
                 if scopes:
-                    presented = _presented(request)
+                    presented = _presented(authorization)
                     # A key accepted moments ago skips the lookup and its hop to a thread.
                     key = self.key_cache.get(presented)
                     if key is None:
                         key = await run_in_threadpool(self.look_up, presented)
-                    if key.expired(self.clock()):
+                    if key.expires_at is not None and key.expired(self.clock()):
                         raise Problem("unauthorized", f"this API key expired at {key.to_json()['expires_at']}", _CHALLENGE)
                     request.scope.setdefault("state", {})["key_id"] = key.id
                 if self.rate is not None:
@@ -153,9 +157,15 @@ class _Service:
                             f"more than {self.rate.limit} requests in {self.rate.window:g} seconds; "
                             f"retry after {limited['Retry-After']} seconds",
                         )
-                if key is not None and not any(key.grants(scope) for scope in scopes):
-                    needed = " or ".join(scopes)
-                    raise Problem("forbidden", f"this API key lacks the scope {needed}")
+                if key is not None:
+                    allowed_here = granted.get(key.scopes)
+                    if allowed_here is None:
+                        if len(granted) >= 256:
+                            granted.clear()
+                        allowed_here = granted[key.scopes] = any(key.grants(scope) for scope in scopes)
+                    if not allowed_here:
+                        needed = " or ".join(scopes)
+                        raise Problem("forbidden", f"this API key lacks the scope {needed}")
                 data, messages, *status = await handler(request, key)
                 return _Envelope({"data": data, "messages": messages}, status_code=status[0] if status else 200, headers=limited)
             except Problem as problem:
@@ -394,9 +404,8 @@ def _app_found(work: Callable[[], Any]) -> Any:
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="celprice"'}
 
 
-def _presented(request: Request) -> str:
+def _presented(header: str | None) -> str:
     """The key of `Authorization: Bearer inf_...`, or the problem with the header."""
-    header = request.headers.get("authorization")
     if header is None:
         raise Problem("unauthorized", "missing API key: send Authorization: Bearer inf_...", _CHALLENGE)
     scheme, _, presented = header.strip().partition(" ")
@@ -405,13 +414,23 @@ def _presented(request: Request) -> str:
     return presented.strip()
 
 
-def _check_version(request: Request) -> None:
-    version = request.headers.get("x-api-version")
+def _read_headers(request: Request) -> str | None:
+    """Refuse an `X-API-Version` other than ours; returns the `Authorization`
+    header (both read in one pass over the headers, which every request makes)."""
+    authorization = version = None
+    for name, value in request.scope["headers"]:
+        # ASGI servers give header names in lower case; the first of a repeated one counts, as in Starlette.
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"x-api-version" and version is None:
+            version = value.decode("latin-1")
     if version is not None and version.strip() != API_VERSION:
         raise Problem(
             "invalid_request",
             f"X-API-Version: unsupported version {describe(version)}; this server speaks version {API_VERSION}",
         )
+    return authorization
 
 
 def _single(request: Request, name: str) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..env import Limits
 from ..pricing.request import describe
@@ -92,18 +92,33 @@ class RateLimiter:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed `limit` bytes."""
-    too_large = Problem("payload_too_large", f"request body: larger than the limit of {limit} bytes")
     declared = request.headers.get("content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        raise too_large
+        raise _too_large(limit)
+    # The ASGI messages themselves rather than `request.stream()`: its async
+    # generator cost a tenth of a small request's time in the server.
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem("payload_too_large", f"request body: larger than the limit of {limit} bytes")
+
+
+def _too_deep(limit: int) -> Problem:
+    return Problem("invalid_request", f"request body: JSON nested deeper than {limit} levels")
 
 
 def _reject_constant(name: str) -> Any:
@@ -135,9 +150,8 @@ async def read_json_body(request: Request, limits: ServerLimits) -> dict[str, An
     """The request body as a strict JSON object (no NaN or Infinity) within the
     limits, or the problem saying what is wrong and where it broke."""
     raw = await read_body(request, limits.max_body_bytes)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise Problem("invalid_request", "request body: expected a JSON object, got an empty body")
-    too_deep = Problem("invalid_request", f"request body: JSON nested deeper than {limits.max_json_depth} levels")
     try:
         body = _DECODER.decode(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -147,11 +161,11 @@ async def read_json_body(request: Request, limits: ServerLimits) -> dict[str, An
     except ValueError as e:
         raise Problem("invalid_request", f"request body: invalid JSON: {e}") from None
     except RecursionError:
-        raise too_deep from None
+        raise _too_deep(limits.max_json_depth) from None
     if not isinstance(body, dict):
         raise Problem("invalid_request", f"request body: must be a JSON object, got {describe(body)}")
     # Containers nest no deeper than there are `[` and `{` in the text (those in
     # strings only add to the count): most bodies need no walk at all.
     if raw.count(b"[") + raw.count(b"{") > limits.max_json_depth and _depth_exceeds(body, limits.max_json_depth):
-        raise too_deep
+        raise _too_deep(limits.max_json_depth)
     return body
