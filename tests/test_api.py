@@ -294,3 +294,19 @@ def test_programs_are_immutable():
     with pytest.raises(AttributeError):
         prog.source = "2 + 2"  # type: ignore[misc]
     assert prog.evaluate() == 2
+
+
+def test_errors_survive_pickling_with_their_hint_element_and_problems():
+    # Replay's workers and multiprocessing pools send errors between processes.
+    import pickle
+
+    with pytest.raises(CELEvaluationError) as info:
+        ev("items.map(x, x.widht)", {"items": [{"width": 1}]})
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert str(copy) == str(info.value)
+    assert copy.message.startswith("items[0]: ") and "did you mean 'width'?" in copy.message
+    with pytest.raises(CELCheckError) as checked:
+        celprice.compile("sise(x) + y", Environment(variables={"x": "list(int)"}))
+    copy = pickle.loads(pickle.dumps(checked.value))
+    assert [str(p) for p in copy.problems] == [str(p) for p in checked.value.problems]
+    assert len(copy.problems) == 2
