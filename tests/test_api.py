@@ -172,6 +172,16 @@ def test_declared_variables_reject_undeclared_names_at_compile_time():
     assert (problem.line, problem.column) == (1, 12)
 
 
+@pytest.mark.parametrize("source", ["size(outputs) + 1", "outputs.total + 1"])
+def test_a_declared_variable_missing_from_the_activation_is_named_as_such(source):
+    # The formula is fine; the caller forgot the value: the message must not call the name undeclared.
+    program = celprice.compile(source, Environment(variables={"outputs": "dyn"}))
+    with pytest.raises(CELEvaluationError) as info:
+        program.evaluate({})
+    assert info.value.message == "no value for variable 'outputs': it is declared, but the activation does not hold it"
+    assert "undeclared" not in str(info.value)
+
+
 def test_invalid_type_name_is_rejected():
     with pytest.raises(CELError, match="strng"):
         Environment(variables={"x": "strng"})
@@ -284,3 +294,19 @@ def test_programs_are_immutable():
     with pytest.raises(AttributeError):
         prog.source = "2 + 2"  # type: ignore[misc]
     assert prog.evaluate() == 2
+
+
+def test_errors_survive_pickling_with_their_hint_element_and_problems():
+    # Replay's workers and multiprocessing pools send errors between processes.
+    import pickle
+
+    with pytest.raises(CELEvaluationError) as info:
+        ev("items.map(x, x.widht)", {"items": [{"width": 1}]})
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert str(copy) == str(info.value)
+    assert copy.message.startswith("items[0]: ") and "did you mean 'width'?" in copy.message
+    with pytest.raises(CELCheckError) as checked:
+        celprice.compile("sise(x) + y", Environment(variables={"x": "list(int)"}))
+    copy = pickle.loads(pickle.dumps(checked.value))
+    assert [str(p) for p in copy.problems] == [str(p) for p in checked.value.problems]
+    assert len(copy.problems) == 2

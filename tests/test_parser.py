@@ -193,6 +193,10 @@ def test_a_method_named_like_a_macro_with_other_arguments_is_a_call() -> None:
         ("cel.bind(1, 2, 3)", "bind"),
         ("'unterminated", "Syntax error"),
         ("if", "reserved"),
+        # `in` is the membership operator only: never a variable, a call or a macro's variable.
+        ("in", "'in' is the membership operator"),
+        ("in + 1", "'in' is the membership operator"),
+        ("[1].exists(in, in > 0)", "'in' is the membership operator"),
     ],
 )
 def test_refusals(source: str, message: str) -> None:

@@ -240,9 +240,16 @@ class _Compiler:
         return Read(read_local, key, None, pos)
 
     def variable(self, name: str, pos: int) -> Read:
-        missing = located(_undeclared(name, self.env.container), pos)
-        adapt_get = ADAPT.get
         declared = self.static
+        # A declared name the activation lacks is the caller's omission, not the
+        # formula's: say so, rather than "undeclared" of a name that is declared.
+        missing = located(
+            CELEvaluationError(f"no value for variable '{name}': it is declared, but the activation does not hold it")
+            if declared
+            else _undeclared(name, self.env.container),
+            pos,
+        )
+        adapt_get = ADAPT.get
 
         def read(a: Any) -> Any:
             try:

@@ -6,6 +6,7 @@ inside the engine are converted at the boundary.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = [
     "CELError",
@@ -107,6 +108,10 @@ class CELCheckError(CELError):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its problems (Exception's default would pass the joined text as them).
+        return (type(self), (self.problems,), self.__dict__)
+
 
 class CELEvaluationError(_Located):
     """Evaluation failed: the CEL error value that reached the top.
@@ -141,6 +146,12 @@ class CELEvaluationError(_Located):
     def message(self, text: str) -> None:
         self._text = text
         self.element = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The hint is a closure, which cannot cross a process boundary (replay's
+        # workers, multiprocessing): it is spelt out first, and the element kept.
+        self.message  # noqa: B018 (resolves the hint)
+        return (type(self), (self._text,), {**self.__dict__, "_hint": None})
 
 
 class CELLimitError(CELEvaluationError):

@@ -253,6 +253,10 @@ def _check_ident(tok: Any) -> str:
     name = str(tok)
     if name in RESERVED:
         raise _Fail(f"Syntax error: reserved identifier '{name}'", tok.start_pos)
+    if name == "in":
+        # The contextual lexer reads a lone `in` as a name where no operator may
+        # stand; CEL's grammar has it only as the membership operator (cel-go refuses it too).
+        raise _Fail("Syntax error: 'in' is the membership operator, not a name", tok.start_pos)
     return name
 
 

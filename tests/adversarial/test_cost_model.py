@@ -280,9 +280,10 @@ def test_engine_cache_is_bounded_by_the_text_it_holds() -> None:
     with memory_cap(2 << 30):
         for i in range(40):
             evaluate_pricing({"pricing": {"prices": {}, "total_expression": f"{i}", "upstream_pricing": big}})
-    assert pricing_evaluator._held[0] <= pricing_evaluator._CACHE_MAX_TEXT
-    assert sum(pricing_evaluator._weights.values()) == pricing_evaluator._held[0]
-    assert len(pricing_evaluator._engines) < 40
+    info = pricing_evaluator.engine_cache_info()
+    assert info.text_held <= info.max_text
+    # Each engine held counts its 300,000-character upstream_pricing (none was dropped from the count).
+    assert 0 < info.engines < 40 and info.text_held >= info.engines * len(big)
     # Small pricings are still cached.
     request = {"pricing": {"prices": {"a": 1}, "total_expression": "prices.a + 1"}}
     evaluate_pricing(request)

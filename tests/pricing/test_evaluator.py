@@ -296,24 +296,24 @@ def test_evaluate_pricing_caches_engines_per_pricing():
     pricing = {"prices": {"a": 1}, "inference_expression": "prices.a"}
     evaluate_pricing({"pricing": pricing})
     evaluate_pricing({"pricing": dict(pricing)})
-    assert len(evaluator_module._engines) == 1
+    assert evaluator_module.engine_cache_info().engines == 1
     # 1 and 1.0 are the same price; true (equal to 1 in Python) is not a price at all.
     assert evaluate_pricing({"pricing": {"prices": {"a": 1.0}, "inference_expression": "prices.a"}})["total"] == {
         "value": 1
     }
-    assert len(evaluator_module._engines) == 1
+    assert evaluator_module.engine_cache_info().engines == 1
     for bad in (True, 1.5, float("nan"), -1, "1"):
         with pytest.raises(celprice.pricing.RequestError):
             evaluate_pricing({"pricing": {"prices": {"a": bad}, "inference_expression": "prices.a"}})
-    assert len(evaluator_module._engines) == 1
+    assert evaluator_module.engine_cache_info().engines == 1
     # A different description or estimate is a different engine.
     evaluate_pricing({"pricing": {**pricing, "description": "x"}})
     evaluate_pricing({"pricing": {**pricing, "estimate": "1"}})
-    assert len(evaluator_module._engines) == 3
+    assert evaluator_module.engine_cache_info().engines == 3
     # Other settings are part of the key.
     evaluate_pricing({"pricing": pricing}, nonstandard_promotion=True)
     evaluate_pricing({"pricing": pricing}, defaults=PricingDefaults(royalty_expression="1"))
-    assert len(evaluator_module._engines) == 5
+    assert evaluator_module.engine_cache_info().engines == 5
 
 
 def test_limits_make_a_component_fail():
@@ -331,6 +331,23 @@ def test_limits_make_a_component_fail():
 
 def test_the_cache_is_bounded():
     evaluator_module.clear_engine_cache()
-    for i in range(evaluator_module._CACHE_SIZE + 10):
+    bound = evaluator_module.engine_cache_info().max_engines
+    first = evaluator_module.engine_for({"inference_expression": "0"})
+    second = evaluator_module.engine_for({"inference_expression": "1"})
+    for i in range(2, bound + 10):
         evaluate_pricing({"pricing": {"inference_expression": str(i)}})
-    assert len(evaluator_module._engines) == evaluator_module._CACHE_SIZE
+    assert evaluator_module.engine_cache_info().engines == bound
+    # The oldest went first, in the order they were cached; the newest stay.
+    assert evaluator_module.engine_for({"inference_expression": "0"}) is not first
+    assert evaluator_module.engine_for({"inference_expression": "1"}) is not second
+    newest = {"inference_expression": str(bound + 9)}
+    assert evaluator_module.engine_for(newest) is evaluator_module.engine_for(newest)
+    assert evaluator_module.engine_cache_info().engines == bound
+
+
+def test_clearing_the_cache_forgets_its_engines_and_their_text():
+    evaluate_pricing({"pricing": {"inference_expression": "1 + 2"}})
+    assert evaluator_module.engine_cache_info().text_held > 0
+    evaluator_module.clear_engine_cache()
+    info = evaluator_module.engine_cache_info()
+    assert (info.engines, info.text_held) == (0, 0)

@@ -61,6 +61,16 @@ def test_explain_of_the_total_sees_the_other_fees_and_marks_the_branch_not_taken
     assert otherwise["note"] == "not evaluated: the condition is true"
 
 
+def test_explain_of_a_formula_reading_fees_sees_only_the_fees_computed_before_it(client: Client, key: str) -> None:
+    pricing = {**DRAFT["pricing"], "inference_expression": "'partner_fee' in fees ? 1 : 2", "partner_expression": "5"}
+    data = post(client, "/usage/cel/explain", {**DRAFT, "pricing": pricing, "component": "inference_expression"}, key)
+    data = data.json()["data"]
+    # The tree agrees with the fee: partner_fee is computed after inference_fee.
+    assert data["result"] == {"value": 2}
+    assert data["tree"]["value"] == 2
+    assert data["tree"]["children"][0]["value"] is False
+
+
 def test_explain_of_a_formula_that_does_not_compile_gives_line_column_and_caret(client: Client, key: str) -> None:
     body = {**DRAFT, "pricing": {**DRAFT["pricing"], "royalty_expression": "1 +\n  (2 *"}, "component": "royalty_expression"}
     data = post(client, "/usage/cel/explain", body, key).json()["data"]

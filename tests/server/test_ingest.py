@@ -147,6 +147,23 @@ def test_a_priced_task_retried_is_200_even_after_a_new_version_and_other_inputs_
     assert ledger.task_cost("team-a", "task-p")["total"] == 2060000
 
 
+def test_a_retry_the_recorded_version_cannot_price_is_409_saying_why(
+    client: Client, writer: dict[str, str], ledger: Ledger
+) -> None:
+    ledger.publish_pricing("acme/flux", PUBLISHED)
+    assert client.post(TASKS, json=priced(), headers=writer).status_code == 201
+    ledger.patch_pricing("acme/flux", {"inference_expression": "task_inputs.m * prices.per_image"})
+    # Version 2 prices it, version 1 (which priced the task) reads task_inputs.n,
+    # which this retry lacks: there are no fees to compare.
+    retry = client.post(TASKS, json=priced(task_inputs={"m": 1}), headers=writer)
+    assert_documented(DOC, TASKS, retry)
+    assert retry.status_code == 409
+    detail = retry.json()["detail"]
+    assert "priced by version 1 of 'acme/flux', which cannot price this request" in detail
+    assert "no such key: 'n'" in detail and "null" not in detail
+    assert ledger.task_cost("team-a", "task-p")["total"] == 2060000
+
+
 def test_pricing_version_prices_by_an_earlier_version_or_names_the_one_that_priced_the_fees(
     client: Client, writer: dict[str, str], ledger: Ledger
 ) -> None:

@@ -5,9 +5,9 @@ import argparse
 import json
 from typing import Any
 
-from ..pricing import RequestError, estimate_pricing
+from ..pricing import estimate_pricing
 from . import inputs
-from .common import FAILED, OK, UsageError
+from .common import FAILED, OK
 from .preview import dollars
 
 __all__ = ["add_parser", "run", "format_text"]
@@ -44,20 +44,12 @@ def add_parser(subparsers: Any) -> None:
         "Exit 0 when the estimate was computed (unknown included), "
         "1 when a formula failed (estimate_error), 2 for an invalid request, an unreadable file or a usage error.",
     )
-    p.add_argument(
-        "request", metavar="REQUEST", nargs="?", help="the estimate request, JSON or YAML (.yaml/.yml; - for JSON on stdin)"
-    )
-    inputs.add_pricing_file_option(p)
-    inputs.add_task_option(p)
+    inputs.add_request_arguments(p, "the estimate request")
     p.add_argument("--pretty", action="store_true", help="print the estimate in dollars for people instead of JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    request = inputs.assemble_request(args.request, args.pricing_file, args.task)
-    try:
-        answer = estimate_pricing(request)
-    except RequestError as e:
-        raise UsageError(f"invalid request: {e}") from None
+    answer = inputs.answer_request(args, estimate_pricing)
     print(format_text(answer) if args.pretty else json.dumps(answer, ensure_ascii=False, indent=2))
     return FAILED if "estimate_error" in answer else OK

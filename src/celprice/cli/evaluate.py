@@ -91,7 +91,7 @@ def prepare(args: argparse.Namespace) -> tuple[Environment | None, dict[str, Any
 
 
 _UNBOUND = re.compile(r"unbound function '([^']+)'")
-_UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
+_UNDECLARED = re.compile(r"(?:undeclared reference to|no value for variable) '([^']+)'")
 
 
 def _pricing_functions() -> set[str]:

@@ -10,8 +10,8 @@ and `--task FILE` (the request's task fields). Files are JSON, or YAML when name
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from .. import testing
 from ..spelling import did_you_mean
@@ -25,8 +25,12 @@ __all__ = [
     "load_pricing",
     "load_task",
     "assemble_request",
+    "add_request_arguments",
+    "answer_request",
     "task_variables",
 ]
+
+T = TypeVar("T")
 
 TASK_FIELDS = testing.REQUEST_FIELDS
 
@@ -70,7 +74,7 @@ def load_task(path: str) -> dict[str, Any]:
 
 
 def assemble_request(request_path: str | None, pricing_path: str | None, task_path: str | None) -> Any:
-    """The request of `preview`: the request file, its pricing and task replaced by the options' files."""
+    """The request file, its pricing and task replaced by the options' files."""
     if request_path is None and pricing_path is None:
         raise UsageError("give a request file, or the pricing with --pricing-file FILE (and the task with --task FILE)")
     request: Any = {} if request_path is None else read_document(request_path)
@@ -82,6 +86,24 @@ def assemble_request(request_path: str | None, pricing_path: str | None, task_pa
     if task_path is not None:
         request.update(load_task(task_path))
     return request
+
+
+def add_request_arguments(p: argparse.ArgumentParser, what: str = "the request") -> None:
+    """The request file argument and the options that replace its parts (`preview`, `estimate`)."""
+    p.add_argument("request", metavar="REQUEST", nargs="?", help=f"{what}, JSON or YAML (.yaml/.yml; - for JSON on stdin)")
+    add_pricing_file_option(p)
+    add_task_option(p)
+
+
+def answer_request(args: argparse.Namespace, answer: Callable[[Any], T]) -> T:
+    """`answer` (evaluate_pricing, estimate_pricing) of the request the arguments of
+    add_request_arguments give; an invalid request is a usage error."""
+    request = assemble_request(args.request, args.pricing_file, args.task)
+    try:
+        return answer(request)
+    except RequestError as e:
+        # The message starts with the JSON path of the bad field (pricing.prices.x: ...).
+        raise UsageError(f"invalid request: {e}") from None
 
 
 def task_variables(pricing_path: str | None, task_path: str | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from ..isotime import parse_iso
 from .common import FAILED, OK, UsageError, add_db_option, error
 
 __all__ = ["add_parser", "run"]
@@ -70,7 +71,7 @@ def _expiry(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        moment = parse_iso(text)
     except ValueError:
         raise UsageError(f"--expires {text!r} is not an ISO 8601 time; write e.g. 2027-01-01T00:00:00Z") from None
     if moment.tzinfo is None:

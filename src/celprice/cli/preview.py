@@ -5,9 +5,9 @@ import argparse
 import json
 from typing import Any
 
-from ..pricing import RequestError, evaluate_pricing, format_dollars
+from ..pricing import evaluate_pricing, format_dollars
 from . import inputs
-from .common import FAILED, OK, UsageError
+from .common import FAILED, OK
 
 __all__ = ["add_parser", "run", "dollars", "format_table", "format_json"]
 
@@ -62,21 +62,12 @@ def add_parser(subparsers: Any) -> None:
         "Exit 0 when every component evaluated, 1 when any failed, "
         "2 for an invalid request, an unreadable file or a usage error.",
     )
-    p.add_argument(
-        "request", metavar="REQUEST", nargs="?", help="the request, JSON or YAML (.yaml/.yml; - for JSON on stdin)"
-    )
-    inputs.add_pricing_file_option(p)
-    inputs.add_task_option(p)
+    inputs.add_request_arguments(p)
     p.add_argument("--pretty", action="store_true", help="print a table in microcents and dollars instead of JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    request = inputs.assemble_request(args.request, args.pricing_file, args.task)
-    try:
-        response = evaluate_pricing(request)
-    except RequestError as e:
-        # The message starts with the JSON path of the bad field (pricing.prices.x: ...).
-        raise UsageError(f"invalid request: {e}") from None
+    response = inputs.answer_request(args, evaluate_pricing)
     print(format_table(response) if args.pretty else format_json(response))
     return FAILED if failed(response) else OK

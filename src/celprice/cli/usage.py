@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..isotime import parse_iso
 from .common import FAILED, OK, UsageError, add_db_option, parse_json, read_text
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _time(text: str, what: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        moment = parse_iso(text)
     except ValueError:
         raise UsageError(f"{what} {text!r} is not an RFC 3339 time such as 2026-06-04T12:00:00Z") from None
     if moment.utcoffset() is None:

@@ -234,11 +234,20 @@ def _is_default(pricing: Mapping[str, Any], field: str) -> bool:
     return value is None or (type(value) is str and not value.strip())
 
 
+_REQUEST_KEYS = frozenset(REQUEST_FIELDS)
+_OUTPUT_META_KEYS = frozenset(OUTPUT_META_FIELDS)
+
+
 def request_warnings(request: Any) -> list[Message]:
     """Fields of a request (and of its `output_meta`) that the store ignores: usually a
     typo such as `ouput_meta`, which would price the task as if it produced nothing."""
     if not isinstance(request, Mapping):
         return []
+    if type(request) is dict and request.keys() <= _REQUEST_KEYS:
+        # Every request a service sends: known fields only, no messages to build.
+        meta = request.get("output_meta")
+        if meta is None or (type(meta) is dict and meta.keys() <= _OUTPUT_META_KEYS):
+            return []
     found = unknown_keys(request, REQUEST_FIELDS, "request")
     meta = request.get("output_meta")
     found += unknown_keys(meta, OUTPUT_META_FIELDS, "output_meta")

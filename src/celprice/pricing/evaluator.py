@@ -3,8 +3,9 @@ task) and `evaluate_pricing` (one request, through a cache of engines)."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import ast
 from ..env import Limits
@@ -17,7 +18,15 @@ from .money import microcents
 from .reads import free_names
 from .request import RequestError, ValidPricing, describe, parse_pricing, task_activation
 
-__all__ = ["PricingEngine", "PricingDefaults", "evaluate_pricing", "engine_for"]
+__all__ = [
+    "PricingEngine",
+    "PricingDefaults",
+    "evaluate_pricing",
+    "engine_for",
+    "EngineCacheInfo",
+    "engine_cache_info",
+    "clear_engine_cache",
+]
 
 DEFAULTS = PricingDefaults()
 _COMPONENT_NAMES = ("resource_fee", "inference_fee", "royalty_fee", "partner_fee")
@@ -252,41 +261,71 @@ _CACHE_SIZE = 1024
 # texts: the cache is also bounded by the code points of text it holds (as
 # the compile cache is), so large pricings cannot pin memory by the thousand.
 _CACHE_MAX_TEXT = 2_000_000
-_engines: dict[tuple[Any, ...], PricingEngine] = {}
-_weights: dict[tuple[Any, ...], int] = {}
-_held = [0]
-_cache_lock = threading.Lock()
+
+
+class EngineCacheInfo(NamedTuple):
+    """What the engine cache holds now (`engine_cache_info()`), and its bounds."""
+
+    engines: int
+    text_held: int  # the code points of pricing text of the engines held
+    max_engines: int
+    max_text: int
+
+
+class _EngineCache:
+    """Engines by key, oldest first, each with its weight (the text it holds),
+    and the total of those weights: kept together so that evicting or
+    forgetting an engine cannot leave the total wrong."""
+
+    __slots__ = ("entries", "held", "lock")
+
+    def __init__(self) -> None:
+        # Read without the lock by engine_for; changed only under it.
+        self.entries: OrderedDict[tuple[Any, ...], tuple[PricingEngine, int]] = OrderedDict()
+        self.held = 0
+        self.lock = threading.Lock()
+
+    def remember(self, key: tuple[Any, ...], engine: PricingEngine) -> None:
+        weight = _weight(key)
+        if weight > _CACHE_MAX_TEXT:
+            return
+        entries = self.entries
+        with self.lock:
+            if key in entries:
+                return
+            while entries and (len(entries) >= _CACHE_SIZE or self.held + weight > _CACHE_MAX_TEXT):
+                _, (_, old_weight) = entries.popitem(last=False)  # the oldest
+                self.held -= old_weight
+            entries[key] = (engine, weight)
+            self.held += weight
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.held = 0
+
+    def info(self) -> EngineCacheInfo:
+        with self.lock:
+            return EngineCacheInfo(len(self.entries), self.held, _CACHE_SIZE, _CACHE_MAX_TEXT)
+
+
+_engines = _EngineCache()
 
 
 def clear_engine_cache() -> None:
-    """Forget every cached engine (the three structures together, so that the
-    text held stays the sum of the weights)."""
-    with _cache_lock:
-        _engines.clear()
-        _weights.clear()
-        _held[0] = 0
+    """Forget every cached engine."""
+    _engines.clear()
+
+
+def engine_cache_info() -> EngineCacheInfo:
+    """How many engines `engine_for` holds and how much pricing text, against its bounds
+    (oldest engines are dropped first to stay within both)."""
+    return _engines.info()
 
 
 def _weight(key: tuple[Any, ...]) -> int:
     texts, prices = key[0]
     return 1 + len(prices) + sum(len(t) for t in texts if t is not None)
-
-
-def _remember(key: tuple[Any, ...], engine: PricingEngine) -> None:
-    weight = _weight(key)
-    if weight > _CACHE_MAX_TEXT:
-        return
-    with _cache_lock:
-        if key in _engines:
-            return
-        while _engines and (len(_engines) >= _CACHE_SIZE or _held[0] + weight > _CACHE_MAX_TEXT):
-            # Drop the oldest entry; dicts keep insertion order.
-            old = next(iter(_engines))
-            del _engines[old]
-            _held[0] -= _weights.pop(old)
-        _engines[key] = engine
-        _weights[key] = weight
-        _held[0] += weight
 
 
 def _cache_key(pricing: Any) -> tuple[Any, ...] | None:
@@ -336,10 +375,11 @@ def engine_for(
     if key is None:
         return PricingEngine(pricing, defaults, nonstandard_promotion, limits)
     key = (key, defaults, nonstandard_promotion, limits)
-    engine = _engines.get(key)
-    if engine is None:
-        engine = PricingEngine(pricing, defaults, nonstandard_promotion, limits)
-        _remember(key, engine)
+    entry = _engines.entries.get(key)
+    if entry is not None:
+        return entry[0]
+    engine = PricingEngine(pricing, defaults, nonstandard_promotion, limits)
+    _engines.remember(key, engine)
     return engine
 
 

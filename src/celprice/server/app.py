@@ -317,8 +317,14 @@ class _Service:
                     # inputs are the same task if the version that priced it says so.
                     try:
                         _, fees = self.price(record, recorded)
-                    except Problem:
-                        fees = {}
+                    except Problem as unpriced:
+                        # No fees to compare: say why rather than list them as null.
+                        raise Problem(
+                            "conflict",
+                            f"task {record.task_id[:100]!r} was recorded before, priced by version {recorded} of "
+                            f"{record.app_endpoint!r}, which cannot price this request ({unpriced.detail}); the first "
+                            "record stands: correct a charge with a refund, or record the task under a new task_id",
+                        ) from None
                 differs = conflict(cost, record, fees, record.pricing_version)
                 if differs is not None:
                     raise differs

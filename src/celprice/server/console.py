@@ -24,6 +24,7 @@ from ..explanation import explain
 from ..pricing import RequestError, estimate_pricing
 from ..pricing.components import FEE_FIELDS, compile_field, is_plain_text
 from ..pricing.evaluator import engine_for, split_request
+from ..pricing.explain import explain_fee
 from ..pricing.request import describe, task_activation
 
 __all__ = ["COMPONENTS", "SCHEMAS", "explain_request", "estimate_request", "console_app"]
@@ -47,22 +48,21 @@ def explain_request(body: dict[str, Any]) -> dict[str, Any]:
     if component == "description":
         source = engine.pricing.expressions["description"]
         source = engine.defaults.description if source is None else source
-        if is_plain_text(source):
-            return _answer(component, source, None, None, response["description"])
-        program, problems = compile_field("description", source)
-        variables: dict[str, Any] = {"prices": engine.prices}
         result = response["description"]
+        if is_plain_text(source):
+            return _answer(component, source, None, None, result)
+        program, problems = compile_field("description", source)
+        tree = None if program is None else explain(program, {"prices": engine.prices})[0]
     else:
-        part = engine.components[FEE_FIELDS.index(component)]
-        source, program, problems = part.source, part.program, []
-        if program is None:
-            _, problems = compile_field(component, source)
-        variables = act
-        result = response[part.name]
-    if program is None:
+        index = FEE_FIELDS.index(component)
+        part = engine.components[index]
+        source, result = part.source, response[part.name]
+        tree = explain_fee(engine, act, response, index)
+        # The engine keeps a compile error's headline; the console shows the first problem whole.
+        problems = [] if tree is not None else compile_field(component, source)[1]
+    if tree is None:
         return _answer(component, source, None, asdict(problems[0]) if problems else None, result)
-    root, _ = explain(program, variables)
-    return _answer(component, source, root.to_json(), None, result)
+    return _answer(component, source, tree.to_json(), None, result)
 
 
 def _answer(

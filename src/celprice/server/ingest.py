@@ -12,7 +12,7 @@ from ..pricing import Message, RequestError, evaluate_pricing
 from ..pricing.components import FEE_NAMES
 from ..pricing.messages import unknown_keys
 from ..pricing.request import REQUEST_FIELDS, describe
-from ..usage.periods import parse_iso
+from ..isotime import parse_iso
 from .problems import Problem
 
 __all__ = [

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__, ast
-from ..errors import CELEvaluationError
-from ..explanation import Step, explain
+from ..explanation import Step
 from ..pricing.components import FEE_FIELDS, FEE_NAMES
 from ..pricing.evaluator import PricingEngine, engine_for
+from ..pricing.explain import explain_fee
 from ..pricing.request import REQUEST_FIELDS, RequestError, describe, parse_pricing, task_activation
-from ..values import ErrorValue
 from .errors import LedgerError
 
 __all__ = [
@@ -303,19 +302,12 @@ def explain_task(
 ) -> TaskExplanation:
     engine = engine_for(pricing)
     act, response = reprice(engine, inputs)
-    components = []
-    fees_before: dict[str, Any] = {}
-    for part, value in zip(engine.components, recorded):
-        entry = response[part.name]
-        tree = None
-        if part.program is not None:
-            # A formula reading `fees` saw the components computed before it.
-            variables = {**act, "fees": dict(fees_before)} if part.reads_fees else act
-            tree, _ = explain(part.program, variables)
-        components.append(ComponentExplanation(part.name, part.field, part.source, value, entry, tree))
-        fees_before[part.name] = entry["value"] if "error" not in entry else ErrorValue(
-            CELEvaluationError(f"depends on {part.name}, which failed")
+    components = [
+        ComponentExplanation(
+            part.name, part.field, part.source, value, response[part.name], explain_fee(engine, act, response, index)
         )
+        for index, (part, value) in enumerate(zip(engine.components, recorded))
+    ]
     explanation = TaskExplanation(
         team_id, task_id, app_endpoint, completed_at, pricing_version, pricing, inputs, components,
         response["description"]["value"], recorded_by,

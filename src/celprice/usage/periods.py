@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ..isotime import parse_iso
 from .errors import LedgerError
 
 __all__ = ["RANGES", "DEFAULT_RANGE", "DAY", "Window", "window", "to_micros", "iso_z", "parse_iso"]
@@ -92,9 +93,3 @@ def window(range_: object, now: int) -> Window:
     length, step, label_format = RANGES[range_]
     start = (now - length) // step * step
     return Window(start, now, step, (now - start) // step + 1, label_format)
-
-
-def parse_iso(text: str) -> datetime:
-    """An ISO 8601 date-time as RFC 3339 writes it; a trailing `Z` is UTC, which
-    Python 3.10's `fromisoformat` does not read. ValueError when it is not one."""
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
