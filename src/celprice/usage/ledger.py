@@ -135,10 +135,7 @@ class Ledger:
         team = _identifier(team_id, "team_id")
         task = _identifier(task_id, "task_id")
         with self._db.transaction(write=False) as tx:
-            rows = tx.rows(audit.TASK_AUDIT, (team, task))
-            if not rows:
-                raise TaskNotFound(team, task)
-            app, at, *recorded, version, digest, inputs, recorded_by = rows[0]
+            app, at, *recorded, version, digest, inputs, recorded_by = _task_row(tx, audit.TASK_AUDIT, team, task)
             if inputs is None:
                 raise audit.NotAuditable(
                     f"task {task!r} of team {team!r} was recorded without its pricing inputs (by record_task "
@@ -244,10 +241,7 @@ recorded: whether some other team has a task id is not this team's to learn."""
         team = _identifier(team_id, "team_id")
         task = _identifier(task_id, "task_id")
         with self._db.transaction(write=False) as tx:
-            rows = tx.rows(sql.TASK_COST, (team, task))
-            if not rows:
-                raise TaskNotFound(team, task)
-        app, *components, discount, refunded, _, version = rows[0]
+            app, *components, discount, refunded, _, version = _task_row(tx, sql.TASK_COST, team, task)
         total = int(components[-1])
         cost: dict[str, Any] = {"total": total}
         if discount:
@@ -484,6 +478,14 @@ recorded: whether some other team has a task id is not this team's to learn."""
         with self._db.transaction(write=True) as tx:
             for statement in sql.REBUILD:
                 tx.change(statement, ())
+
+
+def _task_row(tx: Any, query: str, team: str, task: str) -> tuple[Any, ...]:
+    """The one row `query` reads for (team, task); TaskNotFound when the team has no such task."""
+    rows = tx.rows(query, (team, task))
+    if not rows:
+        raise TaskNotFound(team, task)
+    return tuple(rows[0])
 
 
 def _segments(lo: int, hi: int, steps: list[int]) -> list[tuple[int, int, int]]:
