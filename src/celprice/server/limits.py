@@ -95,8 +95,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    # The ASGI messages themselves rather than `request.stream()`: its async
-    # generator cost a tenth of a small request's time in the server.
+    # The ASGI messages themselves rather than `request.stream()`, whose async
+    # generator is extra work on every request (part of what the evaluate
+    # route saved, docs/performance.md, "The evaluate route's own cost").
     chunks: list[bytes] = []
     size = 0
     receive = request.receive
