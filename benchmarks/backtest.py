@@ -85,9 +85,24 @@ def replayable(path: Path) -> int:
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (the pool's workers)."""
+    """CPU seconds of this process, of its finished children, and of its live
+    children with the children they reaped: the pool's workers are forked from
+    a forkserver, itself a child, which outlives them (its cutime and cstime
+    in /proc hold theirs)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
+    total = time.process_time() + children.ru_utime + children.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        live = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    except OSError:
+        return total  # no /proc: the live children's share is not counted
+    for pid in live:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(field) for field in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    return total
 
 
 def time_replay(path: Path, workers: int, runs: int) -> tuple[list[float], list[float], dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -181,7 +182,7 @@ def backtest(
     else:
         own = executor is None
         pool = executor if executor is not None else ProcessPoolExecutor(
-            max_workers=min(workers, len(chunks)), initializer=_warm, initargs=(draft_json,)
+            max_workers=min(workers, len(chunks)), mp_context=_start_method(), initializer=_warm, initargs=(draft_json,)
         )
         try:
             futures = {pool.submit(reprice_chunk, draft_json, chunk): index for index, chunk in enumerate(chunks)}
@@ -211,6 +212,19 @@ def _cores() -> int:
 
 def _sums(values: Sequence[int]) -> dict[str, int]:
     return dict(zip(COMPONENTS, values))
+
+
+def _start_method() -> Any:
+    """Workers started from a fresh single-threaded process, never forked from
+    this one: the caller (a server, a ledger with its threads) may be
+    multi-threaded, and a forked child can inherit a lock some other thread
+    held, and hang on it (Python 3.12 warns of it; 3.14 stopped forking by default)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server imports celprice once; each worker forked from it starts warm.
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _report(app: str, range_: str, start: int, end: int, total: int, parts: list[dict[str, Any]]) -> dict[str, Any]:
