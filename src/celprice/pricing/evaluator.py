@@ -26,6 +26,7 @@ __all__ = [
     "EngineCacheInfo",
     "engine_cache_info",
     "clear_engine_cache",
+    "failed_fee",
 ]
 
 DEFAULTS = PricingDefaults()
@@ -99,7 +100,9 @@ def _where(e: CELError) -> str:
     return one_line(f":{e.located()}")  # type: ignore[attr-defined]
 
 
-def _failed(name: str) -> ErrorValue:
+def failed_fee(name: str) -> ErrorValue:
+    """What a formula reads for a component that failed: an error value, so that
+    using it fails too (the engine's `fees` map, `explain_fee`'s)."""
     return ErrorValue(CELEvaluationError(f"depends on {name}, which failed"))
 
 
@@ -191,8 +194,8 @@ class PricingEngine:
         if resource_error is None:
             act["resource_fee"] = act["resource_cost"] = resource
         else:
-            act["resource_fee"] = _failed("resource_fee")
-            act["resource_cost"] = _failed("resource_cost")
+            act["resource_fee"] = failed_fee("resource_fee")
+            act["resource_cost"] = failed_fee("resource_cost")
         if self._fees_read:
             return self._run_with_fees(act, resource, resource_error)
         inference, inference_error = self._inference.run(act)
@@ -210,7 +213,7 @@ class PricingEngine:
                 act["fees"] = dict(fees)
             value, error = component.run(act)
             results.append((value, error))
-            fees[component.name] = value if error is None else _failed(component.name)
+            fees[component.name] = value if error is None else failed_fee(component.name)
         act["fees"] = fees
         (inference, inference_error), (royalty, royalty_error), (partner, partner_error) = results
         return self._finish(act, resource, resource_error, inference, inference_error, royalty, royalty_error,
@@ -237,9 +240,9 @@ class PricingEngine:
             name = _COMPONENT_NAMES[next(i for i, e in enumerate(errors) if e is not None)]
             total, total_error = 0, f"total_expression: depends on {name}, which failed"
         else:
-            act["inference_fee"] = inference if inference_error is None else _failed("inference_fee")
-            act["royalty_fee"] = royalty if royalty_error is None else _failed("royalty_fee")
-            act["partner_fee"] = partner if partner_error is None else _failed("partner_fee")
+            act["inference_fee"] = inference if inference_error is None else failed_fee("inference_fee")
+            act["royalty_fee"] = royalty if royalty_error is None else failed_fee("royalty_fee")
+            act["partner_fee"] = partner if partner_error is None else failed_fee("partner_fee")
             total, total_error = total_component.run(act)
         description_text, description_error = self._description
         return {

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..explanation import Step, explain
-from .evaluator import PricingEngine, _failed
+from .evaluator import PricingEngine, failed_fee
 
 __all__ = ["explain_fee"]
 
@@ -28,7 +28,7 @@ def explain_fee(
         fees: dict[str, Any] = {}
         for before in engine.components[:index]:
             entry = response[before.name]
-            fees[before.name] = _failed(before.name) if "error" in entry else entry["value"]
+            fees[before.name] = failed_fee(before.name) if "error" in entry else entry["value"]
         variables = {**act, "fees": fees}
     tree, _ = explain(part.program, variables)
     return tree

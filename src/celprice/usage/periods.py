@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..isotime import parse_iso
 from .errors import LedgerError
 
-__all__ = ["RANGES", "DEFAULT_RANGE", "DAY", "Window", "window", "to_micros", "iso_z", "parse_iso"]
+__all__ = ["RANGES", "DEFAULT_RANGE", "DAY", "Window", "window", "to_micros", "iso_z"]
 
 _US = 1_000_000
 _MINUTE, _HOUR, DAY = 60 * _US, 3600 * _US, 86400 * _US
