@@ -3,9 +3,13 @@ fast it records tasks.
 
 In one run, on SQLite files (kept in --dir and reused by later runs):
 - every range of `Ledger.breakdown` (and the summary) over ledgers of one
-  team of each of --sizes records, spread over the 30 days before NOW across
-  50 apps, and of each of --dense-sizes records all in the day before NOW
-  (the corner where minute and hour buckets meet many records);
+  team across 50 apps, in three layouts: each of --sizes records spread over
+  the 30 days before NOW (the team gets busier: a window holds more tasks
+  and more (bucket, app) pairs); each of --dense-sizes records all in the day
+  before NOW (the corner where every bucket is full and the edges meet many
+  records); each of --history-sizes records at the density of 100,000 per
+  30 days, over as many days before NOW as that takes (a longer history:
+  every window holds what it holds at 100,000);
 - batch ingestion: --ingest tasks (one usage event each) into a fresh file
   with `record_tasks`, in calls of --batch;
 - single `record_task` calls (one transaction each) on a fresh file, and with
@@ -17,7 +21,8 @@ single record_task calls (also of --baseline).
 
     python benchmarks/ledger_breakdown.py                               # minutes the first time
     python benchmarks/ledger_breakdown.py --sizes 100000,10000000 --dense-sizes 100000,10000000 \\
-        --baseline /tmp/ledger-before --postgres postgresql://celprice@/postgres?host=/tmp/pg
+        --history-sizes 100000,10000000 --baseline /tmp/ledger-before \\
+        --postgres postgresql://celprice@/postgres?host=/tmp/pg
 
 The SQLite ledgers are built once by bulk SQL (see sqlite_ledger: 10,000,000
 records take minutes on an idle machine, far longer on a loaded one) and kept
@@ -63,6 +68,8 @@ APPS = 50
 FEES = {name: {"value": 1000} for name in COMPONENTS}
 EVENT = [{"tier": "cloud", "type": "gpu", "model": "m", "seconds": 3}]
 _US_PER_DAY = 86400 * 10**6
+# The history layout's density: --history-sizes records span this many days per 100,000.
+HISTORY_DAYS_PER_100K = 30
 
 
 def tasks(count: int, span_days: int, seed: int = 1, events: bool = False, prefix: str = "task") -> Iterator[dict]:
@@ -297,6 +304,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=sizes, default=[100_000, 1_000_000], help="records over 30 days (comma-separated)")
     parser.add_argument("--dense-sizes", type=sizes, default=[100_000, 1_000_000], help="records in one day")
+    parser.add_argument("--history-sizes", type=sizes, default=[],
+                        help=f"records at 100,000 per {HISTORY_DAYS_PER_100K} days, over as many days as they take")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--ingest", type=int, default=1_000_000, help="tasks to ingest with record_tasks")
     parser.add_argument("--batch", type=int, default=100_000, help="tasks per record_tasks call")
@@ -309,23 +318,30 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     print(f"schema version {LATEST}; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; load {os.getloadavg()[0]:.1f}")
-    for span, counts in ((30, args.sizes), (1, args.dense_sizes)):
+    layouts = (
+        ("over 30 days", args.sizes, lambda count: 30),
+        ("in one day", args.dense_sizes, lambda count: 1),
+        ("of history", args.history_sizes, lambda count: max(1, -(-count * HISTORY_DAYS_PER_100K // 100_000))),
+    )
+    for layout, counts, span_of in layouts:
         medians: list[dict[str, float]] = []
         for count in counts:
+            span = span_of(count)
             with sqlite_ledger(count, args.dir, span) as ledger:
-                medians.append(report_breakdowns(f"SQLite file, {count:,} records over {span} day(s)", ledger,
+                medians.append(report_breakdowns(f"SQLite file, {count:,} records over {span:,} day(s)", ledger,
                                                  args.repeat))
         if len(medians) > 1:
-            ratios(medians[0], medians[-1], f"{counts[-1]:,} / {counts[0]:,} records over {span} day(s), median ratio")
+            ratios(medians[0], medians[-1], f"{counts[-1]:,} / {counts[0]:,} records {layout}, median ratio")
 
     if args.ingest:
         with Ledger(fresh_sqlite(args.dir, "ingest")) as ledger:
             wall, cpu = time_ingest(ledger, args.ingest, args.batch)
         print(f"\nSQLite file: record_tasks of {args.ingest:,} tasks in calls of {args.batch:,}: "
               f"{wall:,.0f} tasks/s ({cpu:,.0f} per CPU second of the process)", flush=True)
-    compare_writes("SQLite file", {"this checkout": fresh_sqlite(args.dir, "writes"),
-                                   "baseline": fresh_sqlite(args.dir, "writes-baseline")},
-                   args.baseline, args.writes, args.rounds)
+    if args.writes and args.rounds:
+        compare_writes("SQLite file", {"this checkout": fresh_sqlite(args.dir, "writes"),
+                                       "baseline": fresh_sqlite(args.dir, "writes-baseline")},
+                       args.baseline, args.writes, args.rounds)
 
     if args.postgres:
         import psycopg
@@ -338,9 +354,10 @@ def main(argv: list[str] | None = None) -> None:
             # What autovacuum would do soon after a bulk load.
             admin.execute("VACUUM ANALYZE")
             report_breakdowns(f"PostgreSQL, {args.pg_records:,} records over 30 days", ledger, args.repeat)
-        compare_writes("PostgreSQL", {"this checkout": fresh_postgres(args.postgres, "celprice_bench_writes"),
-                                      "baseline": fresh_postgres(args.postgres, "celprice_bench_before")},
-                       args.baseline, args.writes, args.rounds)
+        if args.writes and args.rounds:
+            compare_writes("PostgreSQL", {"this checkout": fresh_postgres(args.postgres, "celprice_bench_writes"),
+                                          "baseline": fresh_postgres(args.postgres, "celprice_bench_before")},
+                           args.baseline, args.writes, args.rounds)
     print(f"\ndone {datetime.now(timezone.utc):%H:%M} UTC; load {os.getloadavg()[0]:.1f}")
 
 

@@ -15,6 +15,7 @@ import pytest
 from celprice.usage import Ledger, LedgerError
 from celprice.usage.backends import open_backend
 from celprice.usage.migrations import LATEST, STEPS, VERSION_TABLE, upgrade
+from celprice.usage.sql import TEN_MINUTES, TEN_SECONDS
 
 from .helpers import fees, utc
 
@@ -189,12 +190,11 @@ V7_TABLES = {
 }
 
 
-def test_a_version_6_ledger_keeps_every_row_through_version_7(shared_url: str) -> None:
+def test_a_version_6_ledger_keeps_every_row_through_versions_7_and_8(shared_url: str) -> None:
     """Version 7 rebuilds the tables a task writes on SQLite and swaps the
-    time index on both: nothing recorded is lost or changed, and the ledger
-    goes on recording, refunding and answering."""
-    from celprice.usage.sql import REBUILD
-
+    time index on both; version 8 adds rollups of two more steps. Nothing
+    recorded is lost or changed, the new rollups are what a rebuild computes,
+    and the ledger goes on recording, refunding and answering."""
     db = open_backend(shared_url)
     try:
         upgrade(db, STEPS[:6])
@@ -204,7 +204,8 @@ def test_a_version_6_ledger_keeps_every_row_through_version_7(shared_url: str) -
         ("INSERT INTO celprice_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", V6_TASKS),
         ("INSERT INTO celprice_usage VALUES (?, ?, ?, ?, ?, ?, ?)", V6_EVENTS),
     ])
-    run_sql(shared_url, REBUILD)  # the rollups version 6 kept (sql.REBUILD is unchanged since version 4)
+    # The rollups version 6 kept: version 4's rebuild, at its three steps.
+    run_sql(shared_url, [statement for statement in STEPS[3] if statement.startswith(("DELETE", "INSERT"))])
 
     def rows() -> dict[str, list[tuple[Any, ...]]]:
         return {table: query(shared_url, f"SELECT * FROM {table} ORDER BY {key}") for table, key in V7_TABLES.items()}
@@ -212,7 +213,13 @@ def test_a_version_6_ledger_keeps_every_row_through_version_7(shared_url: str) -
     before = rows()
     assert len(before["celprice_rollups"]) == 3 * 2  # task-2 is refunded in full: two apps' minute, hour, day
     with Ledger(shared_url) as ledger:
-        assert rows() == before
+        after = rows()
+        new_steps = (TEN_SECONDS, TEN_MINUTES)
+        kept = [row for row in after["celprice_rollups"] if int(row[1]) not in new_steps]
+        assert {**after, "celprice_rollups": kept} == before
+        assert len(after["celprice_rollups"]) == len(kept) + 2 * 2  # each app's ten seconds and ten minutes
+        ledger.rebuild_rollups()
+        assert rows() == after
         assert query(shared_url, f"SELECT version FROM {VERSION_TABLE}") == [(LATEST,)]
         assert ledger.task_cost("team-a", "task-1")["charged"] == 800
         assert ledger.breakdown("team-a", "1d", now=NOW)["total_cost"] == 500  # 1000 - 200 discount - 300 refunded

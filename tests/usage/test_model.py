@@ -9,6 +9,7 @@ microseconds, so the two are independent computations of the same rules.
 from __future__ import annotations
 
 import math
+import random
 import uuid
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
@@ -39,6 +40,10 @@ offsets = st.one_of(
     st.integers(min_value=-10 * 86400 * 10**6, max_value=200 * 86400 * 10**6).map(lambda us: timedelta(microseconds=us)),
     st.tuples(st.sampled_from(_EDGES), st.integers(-3, 3)).map(lambda e: e[0] + timedelta(microseconds=e[1])),
     st.tuples(st.sampled_from(_EDGES), st.integers(-1, 1)).map(lambda e: e[0] + timedelta(hours=12 * e[1])),
+    # Within a few of the rollups' ten-second, minute and ten-minute buckets of an edge.
+    st.tuples(st.sampled_from(_EDGES), st.integers(-1800 * 10**6, 1800 * 10**6)).map(
+        lambda e: e[0] + timedelta(microseconds=e[1])
+    ),
 )
 # A refund is ("rest",) (amount=None), or ("part", n): n picks an amount from
 # 1 to what is left; each may carry a refund_id and be retried.
@@ -186,3 +191,40 @@ def test_breakdown_summary_and_cost_follow_the_model(model_ledger: Ledger, rows,
     for row in recorded:
         cost = model_ledger.task_cost(row["team"], row["task"])
         assert {key: cost[key] for key in ("total", "discount", "charged", "refunded") if key in cost} == model_cost(row)
+
+
+# Bucket lengths at which a ledger might keep sums (ten seconds to a day):
+# each is a place where whole buckets meet the records they summarise.
+_BOUNDARIES = [timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1), timedelta(days=1)]
+
+
+def _floor(moment: datetime, length: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return epoch + (moment - epoch) // length * length
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(range_=st.sampled_from(list(RANGES)), now=nows, seed=st.integers(0, 2**32))
+def test_every_bucket_boundary_at_a_window_edge_is_counted_once(model_ledger: Ledger, range_: str, now: datetime,
+                                                                 seed: int) -> None:
+    """Tasks on either side of every bucket boundary next to each edge of the
+    window and of the one before it (the last instants of the window, its
+    first, and the first of the previous one), each with its own charge."""
+    rng = random.Random(seed)
+    length, _, truncate, _ = RANGES[range_]
+    start = (now - length).replace(**truncate)
+    edges = [now + timedelta(microseconds=1), start, start - (now - start)]
+    team = f"edges-{uuid.uuid4().hex}"
+    recorded = []
+    for edge in edges:
+        for bucket in _BOUNDARIES:
+            for boundary in (_floor(edge, bucket), _floor(edge, bucket) - bucket):
+                for delta in (-1, 0, 1):
+                    at = boundary + timedelta(microseconds=delta)
+                    total = rng.randrange(1, 10**9)
+                    row = {"app": rng.choice(["a/one", "b/two"]), "at": at, "team": team,
+                           "task": f"task-{len(recorded)}", "total": total, "charged": total, "refunded": 0,
+                           "in_full": False}
+                    model_ledger.record_task(team, row["task"], row["app"], at, fees(total))
+                    recorded.append(row)
+    assert model_ledger.breakdown(team, range_, now=now) == model_breakdown(recorded, {team}, range_, now, False)

@@ -657,11 +657,12 @@ def _record_chunk(tx: Any, chunk: Sequence[tuple[int, object]]) -> int:
     rollups: dict[tuple[str, int, int, str], list[int]] = {}
     usage: dict[tuple[str, str, str, str | None], list[int]] = {}
     event_rows = []
-    minute, hour, day = sql.STEPS
+    steps = sql.STEPS
     for task, task_events in zip(tasks, events):
         team, task_id, app, at = task[0], task[1], task[2], task[3]
         net = task[9] - task[10]
-        for bucket in ((team, minute, at - at % minute, app), (team, hour, at - at % hour, app), (team, day, at - at % day, app)):
+        for step in steps:
+            bucket = (team, step, at - at % step, app)
             entry = rollups.get(bucket)
             if entry is None:
                 rollups[bucket] = [1, net]

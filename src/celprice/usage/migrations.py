@@ -126,10 +126,11 @@ STEPS: tuple[tuple[str, ...], ...] = (
         # edge; the wide covering index of version 2 is no longer worth its writes.
         "DROP INDEX celprice_tasks_by_day_net",
         "CREATE INDEX celprice_tasks_by_time ON celprice_tasks (team_id, completed_at)",
-        # The rollups of the records already there. sql.REBUILD is the
-        # rebuild of this schema: a later version that changes the rollups
-        # must copy these statements here as they are now.
-        *sql.REBUILD,
+        # The rollups of the records already there, at this version's steps.
+        "DELETE FROM celprice_rollups",
+        "DELETE FROM celprice_usage_rollups",
+        *(sql.rollups_at(step) for step in (sql.MINUTE, sql.HOUR, sql.DAY)),
+        *sql.USAGE_REBUILD,
     ),
     # Version 5: published pricings, and which version priced a task.
     (
@@ -212,6 +213,12 @@ STEPS: tuple[tuple[str, ...], ...] = (
         """CREATE INDEX celprice_tasks_by_time_net ON celprice_tasks
             (team_id, completed_at, app_endpoint, refunded, total, discount, refunded_amount)""",
     ),
+    # Version 8: rollups of ten seconds and of ten minutes besides the
+    # minute, hour and day, computed here from the records. A window's edge
+    # then reads under ten seconds of records and fewer rows of each step
+    # (sql.STEPS): on a day of 10,000,000 tasks the records of a minute's
+    # edge were 5,000 rows, half of a breakdown's time.
+    tuple(sql.rollups_at(step) for step in (sql.TEN_SECONDS, sql.TEN_MINUTES)),
 )
 
 LATEST = len(STEPS)

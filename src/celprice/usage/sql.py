@@ -28,7 +28,9 @@ __all__ = [
     "LATEST_PRICING",
     "PRICING_VERSION",
     "INSERT_PRICING",
+    "TEN_SECONDS",
     "MINUTE",
+    "TEN_MINUTES",
     "HOUR",
     "DAY",
     "STEPS",
@@ -41,6 +43,8 @@ __all__ = [
     "TASK_EVENTS",
     "SUMMARY",
     "REBUILD",
+    "rollups_at",
+    "USAGE_REBUILD",
     "breakdown",
     "window_total",
     "TASKS",
@@ -99,17 +103,21 @@ DELETE_MEMBERS = "DELETE FROM celprice_members WHERE org_id = ?"
 INSERT_MEMBER = "INSERT INTO celprice_members (team_id, org_id) VALUES (?, ?)"
 
 # The rollups: per (team, bucket length, bucket start, app) the tasks not
-# refunded in full and their net charge, at three bucket lengths, kept by every
-# write in its own transaction; per (team, event column, name) the usage of
-# those tasks. Breakdowns read whole buckets from them and only the part of a
-# minute at a window's edge from the records (see Ledger.breakdown).
-MINUTE, HOUR, DAY = 60_000_000, 3_600_000_000, 86_400_000_000
-STEPS = (MINUTE, HOUR, DAY)
+# refunded in full and their net charge, at every length of STEPS, kept by
+# every write in its own transaction; per (team, event column, name) the usage
+# of those tasks. Breakdowns read whole buckets from them and, at a window's
+# edges, only what is shorter than the shortest step from the records (see
+# Ledger.breakdown). Each step is a whole number of the one before, so an
+# edge of a window reads per app at most 5 ten-second, 9 minute, 5 ten-minute
+# and 23 hour rows, and under ten seconds of records: what a breakdown reads
+# is bounded by the apps and the buckets, however busy the team.
+TEN_SECONDS, MINUTE, TEN_MINUTES, HOUR, DAY = 10_000_000, 60_000_000, 600_000_000, 3_600_000_000, 86_400_000_000
+STEPS = (TEN_SECONDS, MINUTE, TEN_MINUTES, HOUR, DAY)
 USAGE_COLUMNS = ("tier", "event_type", "model")
 
-# A task's three buckets in one statement (one round trip on PostgreSQL).
-ADD_ROLLUP = """INSERT INTO celprice_rollups (team_id, step, bucket, app_endpoint, calls, net)
-    VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)
+# A task's bucket of every step in one statement (one round trip on PostgreSQL).
+ADD_ROLLUP = f"""INSERT INTO celprice_rollups (team_id, step, bucket, app_endpoint, calls, net)
+    VALUES {", ".join(["(?, ?, ?, ?, ?, ?)"] * len(STEPS))}
     ON CONFLICT (team_id, step, bucket, app_endpoint)
     DO UPDATE SET calls = celprice_rollups.calls + excluded.calls, net = celprice_rollups.net + excluded.net"""
 
@@ -146,28 +154,36 @@ def _floor(column: str, step: int) -> str:
     return f"(CASE WHEN {column} >= 0 THEN {column} ELSE {column} - {step - 1} END) / {step} * {step}"
 
 
-# Rollups recomputed from the records: by rebuild_rollups and by the migration
-# step that introduced them (schema version 3).
-REBUILD: tuple[str, ...] = (
-    "DELETE FROM celprice_rollups",
-    "DELETE FROM celprice_usage_rollups",
-    *(
-        f"""INSERT INTO celprice_rollups (team_id, step, bucket, app_endpoint, calls, net)
+def rollups_at(step: int) -> str:
+    """The rollup rows of `step`, computed from the records.
+
+    Released text: schema versions 4 and 8 (migrations.py) run it for their
+    steps. A version that changes the rollups' table must first copy this
+    text, and USAGE_REBUILD's, into those steps as it is now."""
+    return f"""INSERT INTO celprice_rollups (team_id, step, bucket, app_endpoint, calls, net)
         SELECT team_id, {step}, {_floor("completed_at", step)}, app_endpoint,
             COUNT(*), SUM(total - discount - refunded_amount)
         FROM celprice_tasks WHERE refunded = 0
         GROUP BY team_id, {_floor("completed_at", step)}, app_endpoint"""
-        for step in STEPS
-    ),
-    *(
-        f"""INSERT INTO celprice_usage_rollups (team_id, kind, name, events, micros)
+
+
+# The usage rollups computed from the records (released text, as rollups_at).
+USAGE_REBUILD: tuple[str, ...] = tuple(
+    f"""INSERT INTO celprice_usage_rollups (team_id, kind, name, events, micros)
         SELECT u.team_id, '{column}', u.{column}, COUNT(*), SUM(u.micros)
         FROM celprice_usage u
         JOIN celprice_tasks t ON t.team_id = u.team_id AND t.task_id = u.task_id
         WHERE t.refunded = 0 AND u.{column} IS NOT NULL
         GROUP BY u.team_id, u.{column}"""
-        for column in USAGE_COLUMNS
-    ),
+    for column in USAGE_COLUMNS
+)
+
+# Every rollup recomputed from the records, by rebuild_rollups.
+REBUILD: tuple[str, ...] = (
+    "DELETE FROM celprice_rollups",
+    "DELETE FROM celprice_usage_rollups",
+    *(rollups_at(step) for step in STEPS),
+    *USAGE_REBUILD,
 )
 
 
