@@ -8,7 +8,7 @@ In one run, on SQLite files (kept in --dir and reused by later runs):
   and more (bucket, app) pairs); each of --dense-sizes records all in the day
   before NOW (the corner where every bucket is full and the edges meet many
   records); each of --history-sizes records at the density of 100,000 per
-  30 days, over as many days before NOW as that takes (a longer history:
+  90 days, over as many days before NOW as that takes (a longer history:
   every window holds what it holds at 100,000);
 - batch ingestion: --ingest tasks (one usage event each) into a fresh file
   with `record_tasks`, in calls of --batch;
@@ -68,8 +68,9 @@ APPS = 50
 FEES = {name: {"value": 1000} for name in COMPONENTS}
 EVENT = [{"tier": "cloud", "type": "gpu", "model": "m", "seconds": 3}]
 _US_PER_DAY = 86400 * 10**6
-# The history layout's density: --history-sizes records span this many days per 100,000.
-HISTORY_DAYS_PER_100K = 30
+# The history layout's density: --history-sizes records span this many days
+# per 100,000, so that 100,000 of them already fill the longest range (90d).
+HISTORY_DAYS_PER_100K = 90
 
 
 def tasks(count: int, span_days: int, seed: int = 1, events: bool = False, prefix: str = "task") -> Iterator[dict]:
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     layouts = (
         ("over 30 days", args.sizes, lambda count: 30),
         ("in one day", args.dense_sizes, lambda count: 1),
-        ("of history", args.history_sizes, lambda count: max(1, -(-count * HISTORY_DAYS_PER_100K // 100_000))),
+        ("of history", args.history_sizes, lambda count: -(-count * HISTORY_DAYS_PER_100K // 100_000)),
     )
     for layout, counts, span_of in layouts:
         medians: list[dict[str, float]] = []

@@ -405,7 +405,7 @@ recorded: whether some other team has a task id is not this team's to learn."""
                     f"workspace {workspace!r} is not an organisation: it cannot filter by another team's id ({narrow!r})"
                 )
             teams = [narrow] if narrow is not None else [workspace, *members]
-            groups = tx.rows(
+            rows = tx.rows(
                 sql.breakdown(len(teams), [step for step, _, _ in current]),
                 (win.start, win.step, *_segment_params(teams, current)),
             )
@@ -413,15 +413,26 @@ recorded: whether some other team has a task id is not this team's to learn."""
                 sql.window_total(len(teams), [step for step, _, _ in before]), _segment_params(teams, before)
             ) if before else [(0,)]
 
+        # One pass over the rows, which may be thousands; the sums per app and
+        # per team come from the few (team, app) sums after it.
         per_bucket: dict[int, dict[str, int]] = {}
+        per_team_app: dict[tuple[str, str], list[int]] = {}
+        for team, bucket, app, count, cost in rows:
+            apps = per_bucket.get(bucket)
+            if apps is None:
+                apps = per_bucket[bucket] = {}
+            apps[app] = apps.get(app, 0) + cost
+            entry = per_team_app.get((team, app))
+            if entry is None:
+                per_team_app[team, app] = [count, cost]
+            else:
+                entry[0] += count
+                entry[1] += cost
         calls: dict[str, int] = {}
         spend: dict[str, int] = {}
         team_calls: dict[str, int] = {}
         team_spend: dict[str, int] = {}
-        for team, bucket, app, count, cost in groups:
-            count, cost = int(count), int(cost)
-            apps = per_bucket.setdefault(bucket, {})
-            apps[app] = apps.get(app, 0) + cost
+        for (team, app), (count, cost) in per_team_app.items():
             calls[app] = calls.get(app, 0) + count
             spend[app] = spend.get(app, 0) + cost
             team_calls[team] = team_calls.get(team, 0) + count

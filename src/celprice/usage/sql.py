@@ -207,12 +207,12 @@ def _segments(teams: int, steps: list[int]) -> str:
 
 
 def breakdown(teams: int, steps: list[int]) -> str:
-    """Net spend and calls per (team, bucket, app) of segments of those
-    steps (see _segment). Parameters: the window's start and bucket step,
-    then each segment's."""
-    return f"""SELECT team_id, (at - ?) / ?, app_endpoint, SUM(calls), SUM(net)
-    FROM ({_segments(teams, steps)}) AS segments
-    GROUP BY 1, 2, 3"""
+    """(team, bucket number, app, calls, net) of each rollup row and record of
+    segments of those steps (see _segment), for the caller to add up per
+    (team, bucket, app): a GROUP BY here would sort them first, which took
+    half the time of a 1h breakdown. Parameters: the window's start and
+    bucket step, then each segment's."""
+    return f"SELECT team_id, (at - ?) / ?, app_endpoint, calls, net FROM ({_segments(teams, steps)}) AS segments"
 
 
 def window_total(teams: int, steps: list[int]) -> str:
