@@ -170,3 +170,16 @@ def test_a_batch_accepts_and_refuses_what_record_task_does(ledger: Ledger, edge:
         assert ledger.task_cost("team-batch", again["task_id"]) == ledger.task_cost("team-one", one["task_id"])
         assert ledger.summary("team-batch") == ledger.summary("team-one")
         assert ledger.breakdown("team-batch", "90d", now=NOW) == ledger.breakdown("team-one", "90d", now=NOW)
+
+
+def test_a_batch_that_would_carry_a_rollup_past_int64_writes_nothing(ledger: Ledger) -> None:
+    at = utc(2026, 6, 4, 10)
+    two = [{"team_id": "team-a", "task_id": f"task-{n}", "app_endpoint": "acme/x", "completed_at": at + timedelta(seconds=n),
+            "fees": fees(INT64_MAX)} for n in (1, 2)]
+    with pytest.raises(LedgerError, match="overflows int64"):
+        ledger.record_tasks(two)  # the batch's own two tasks share every bucket
+    assert ledger.record_tasks(two[:1]) == 1
+    with pytest.raises(LedgerError, match="overflows int64"):
+        ledger.record_tasks(two[1:])  # the bucket already holds INT64_MAX
+    answer = ledger.breakdown("team-a", "1d", now=utc(2026, 6, 4, 12))
+    assert answer["per_model"] == [{"app_endpoint": "acme/x", "call_count": 1, "cost": INT64_MAX}]

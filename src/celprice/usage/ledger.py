@@ -663,23 +663,10 @@ def _record_chunk(tx: Any, chunk: Sequence[tuple[int, object]]) -> int:
         events = [events[index] for index in fresh]
     if not tasks:
         return 0
-    # What the new tasks add to the rollups, summed here per key, so that
-    # each key of the batch costs the database one write.
-    rollups: dict[tuple[str, int, int, str], list[int]] = {}
     usage: dict[tuple[str, str, str, str | None], list[int]] = {}
     event_rows = []
-    steps = sql.STEPS
     for task, task_events in zip(tasks, events):
-        team, task_id, app, at = task[0], task[1], task[2], task[3]
-        net = task[9] - task[10]
-        for step in steps:
-            bucket = (team, step, at - at % step, app)
-            entry = rollups.get(bucket)
-            if entry is None:
-                rollups[bucket] = [1, net]
-            else:
-                entry[0] += 1
-                entry[1] += net
+        team, task_id = task[0], task[1]
         for seq, (tier, kind, model, micros) in enumerate(task_events):
             event_rows.append((team, task_id, seq, tier, kind, model, micros))
             entry = usage.get((team, tier, kind, model))
@@ -697,9 +684,31 @@ def _record_chunk(tx: Any, chunk: Sequence[tuple[int, object]]) -> int:
                 entry[0] += count
                 entry[1] += micros
     tx.load(sql.EVENTS, sql.EVENT_COLUMNS, event_rows)
-    tx.merge(sql.ROLLUPS, sql.ROLLUP_COLUMNS, sql.ROLLUP_KEY, _sums(rollups))
+    tx.merge(sql.ROLLUPS, sql.ROLLUP_COLUMNS, sql.ROLLUP_KEY, _rollup_rows(tasks))
     tx.merge(sql.USAGE_ROLLUPS, sql.USAGE_ROLLUP_COLUMNS, sql.USAGE_ROLLUP_KEY, _sums(by_column))
     return len(tasks)
+
+
+def _rollup_rows(tasks: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """What the tasks add to the rollups, as (team, step, bucket, app, calls,
+    net) per key, in the order of the rollups' primary key (see _sums): each
+    key of a batch then costs the database one write. A pass per step with
+    keys of three costs a quarter less than one pass with keys of four."""
+    rows: list[tuple[Any, ...]] = []
+    for step in sql.STEPS:
+        calls: dict[tuple[str, int, str], int] = {}
+        nets: dict[tuple[str, int, str], int] = {}
+        count_of, net_of = calls.get, nets.get
+        for task in tasks:
+            at = task[3]
+            key = (task[0], at - at % step, task[2])
+            calls[key] = count_of(key, 0) + 1
+            nets[key] = net_of(key, 0) + task[9] - task[10]
+        if max(nets.values(), default=0) > INT64_MAX:
+            raise LedgerError(OVERFLOW)
+        rows += [(key[0], step, key[1], key[2], calls[key], nets[key]) for key in calls]
+    rows.sort()
+    return rows
 
 
 def _sums(sums: dict[Any, list[int]]) -> list[tuple[Any, ...]]:
