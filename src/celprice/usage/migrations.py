@@ -127,10 +127,7 @@ STEPS: tuple[tuple[str, ...], ...] = (
         "DROP INDEX celprice_tasks_by_day_net",
         "CREATE INDEX celprice_tasks_by_time ON celprice_tasks (team_id, completed_at)",
         # The rollups of the records already there, at this version's steps.
-        "DELETE FROM celprice_rollups",
-        "DELETE FROM celprice_usage_rollups",
-        *(sql.rollups_at(step) for step in (sql.MINUTE, sql.HOUR, sql.DAY)),
-        *sql.USAGE_REBUILD,
+        *sql.rebuild((sql.MINUTE, sql.HOUR, sql.DAY)),
     ),
     # Version 5: published pricings, and which version priced a task.
     (

@@ -43,6 +43,7 @@ __all__ = [
     "TASK_EVENTS",
     "SUMMARY",
     "REBUILD",
+    "rebuild",
     "rollups_at",
     "USAGE_REBUILD",
     "breakdown",
@@ -178,13 +179,19 @@ USAGE_REBUILD: tuple[str, ...] = tuple(
     for column in USAGE_COLUMNS
 )
 
-# Every rollup recomputed from the records, by rebuild_rollups.
-REBUILD: tuple[str, ...] = (
-    "DELETE FROM celprice_rollups",
-    "DELETE FROM celprice_usage_rollups",
-    *(rollups_at(step) for step in STEPS),
-    *USAGE_REBUILD,
-)
+def rebuild(steps: tuple[int, ...]) -> tuple[str, ...]:
+    """Every rollup recomputed from the records, at these steps (released
+    text, as rollups_at: schema version 4 runs it for its own three)."""
+    return (
+        "DELETE FROM celprice_rollups",
+        "DELETE FROM celprice_usage_rollups",
+        *(rollups_at(step) for step in steps),
+        *USAGE_REBUILD,
+    )
+
+
+# The rebuild of this schema, by rebuild_rollups.
+REBUILD = rebuild(STEPS)
 
 
 def _teams(count: int) -> str:
