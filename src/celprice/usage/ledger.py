@@ -406,8 +406,8 @@ recorded: whether some other team has a task id is not this team's to learn."""
                 )
             teams = [narrow] if narrow is not None else [workspace, *members]
             rows = tx.rows(
-                sql.breakdown(len(teams), [step for step, _, _ in current]),
-                (win.start, win.step, *_segment_params(teams, current)),
+                sql.breakdown(len(teams), [step for step, _, _ in current], win.step),
+                [value for _, lo, hi in current for value in (win.start, win.step, *teams, lo, hi)],
             )
             (previous,) = tx.rows(
                 sql.window_total(len(teams), [step for step, _, _ in before]), _segment_params(teams, before)
