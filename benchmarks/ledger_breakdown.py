@@ -9,7 +9,9 @@ In one run, on SQLite files (kept in --dir and reused by later runs):
   before NOW (the corner where every bucket is full and the edges meet many
   records); each of --history-sizes records at the density of 100,000 per
   90 days, over as many days before NOW as that takes (a longer history:
-  every window holds what it holds at 100,000);
+  every window holds what it holds at 100,000); the ledgers of a layout take
+  turns call by call, so that the ratios between them are measured in the
+  same moments;
 - batch ingestion: --ingest tasks (one usage event each) into a fresh file
   with `record_tasks`, in calls of --batch;
 - single `record_task` calls (one transaction each) on a fresh file, and with
@@ -44,6 +46,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -151,17 +154,23 @@ def sqlite_ledger(records: int, directory: Path, span_days: int = 30) -> Ledger:
     return Ledger(f"sqlite:///{path}")
 
 
-def time_breakdowns(ledger: Ledger, repeat: int) -> dict[str, tuple[float, float, int, int]]:
-    """range -> (median seconds, best seconds, buckets, (bucket, app) entries of the answer)."""
-    out = {}
+def time_breakdowns(ledgers: list[Ledger], repeat: int) -> list[dict[str, tuple[float, float, int, int]]]:
+    """Per ledger, range -> (median seconds, best seconds, buckets, (bucket, app)
+    entries of the answer). The ledgers' calls take turns, so that the
+    machine's noise (other work, pages the kernel evicts) falls on all of
+    them alike and their ratios are measured in the same moments."""
+    out: list[dict[str, tuple[float, float, int, int]]] = [{} for _ in ledgers]
     for range_ in RANGES:
-        times = []
+        times: list[list[float]] = [[] for _ in ledgers]
+        answers = [ledger.breakdown(TEAM, range_, now=ASKED) for ledger in ledgers]  # warm up
         for _ in range(repeat):
-            started = time.perf_counter()
-            answer = ledger.breakdown(TEAM, range_, now=ASKED)
-            times.append(time.perf_counter() - started)
-        entries = sum(len(bucket["per_app"]) for bucket in answer["timeseries"])
-        out[range_] = (statistics.median(times), min(times), len(answer["timeseries"]), entries)
+            for ledger, timed in zip(ledgers, times):
+                started = time.perf_counter()
+                ledger.breakdown(TEAM, range_, now=ASKED)
+                timed.append(time.perf_counter() - started)
+        for answer, timed, result in zip(answers, times, out):
+            entries = sum(len(bucket["per_app"]) for bucket in answer["timeseries"])
+            result[range_] = (statistics.median(timed), min(timed), len(answer["timeseries"]), entries)
     return out
 
 
@@ -175,18 +184,20 @@ def in_window(ledger: Ledger, range_: str) -> int:
     return int(rows[0][0])
 
 
-def report_breakdowns(name: str, ledger: Ledger, repeat: int) -> dict[str, float]:
-    print(f"\n{name}: breakdown of {TEAM} at {ASKED:%H:%M:%S.%f} (median / best of {repeat})", flush=True)
-    print("| range | records in window | buckets | (bucket, app) entries | median | best | median per entry |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    medians = {}
-    for range_, (median, best, buckets, entries) in time_breakdowns(ledger, repeat).items():
-        print(f"| {range_} | {in_window(ledger, range_):,} | {buckets} | {entries:,} | {median * 1000:.2f} ms "
-              f"| {best * 1000:.2f} ms | {median / max(entries, 1) * 1e6:.1f} µs |", flush=True)
-        medians[range_] = median
-    started = time.perf_counter()
-    ledger.summary(TEAM)
-    print(f"summary: {(time.perf_counter() - started) * 1000:.1f} ms", flush=True)
+def report_breakdowns(names: list[str], ledgers: list[Ledger], repeat: int) -> list[dict[str, float]]:
+    """Print each ledger's table; their median seconds per range."""
+    medians = []
+    for name, ledger, timed in zip(names, ledgers, time_breakdowns(ledgers, repeat)):
+        print(f"\n{name}: breakdown of {TEAM} at {ASKED:%H:%M:%S.%f} (median / best of {repeat})", flush=True)
+        print("| range | records in window | buckets | (bucket, app) entries | median | best | median per entry |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for range_, (median, best, buckets, entries) in timed.items():
+            print(f"| {range_} | {in_window(ledger, range_):,} | {buckets} | {entries:,} | {median * 1000:.2f} ms "
+                  f"| {best * 1000:.2f} ms | {median / max(entries, 1) * 1e6:.1f} µs |", flush=True)
+        started = time.perf_counter()
+        ledger.summary(TEAM)
+        print(f"summary: {(time.perf_counter() - started) * 1000:.1f} ms", flush=True)
+        medians.append({range_: timed[range_][0] for range_ in timed})
     return medians
 
 
@@ -325,12 +336,10 @@ def main(argv: list[str] | None = None) -> None:
         ("of history", args.history_sizes, lambda count: -(-count * HISTORY_DAYS_PER_100K // 100_000)),
     )
     for layout, counts, span_of in layouts:
-        medians: list[dict[str, float]] = []
-        for count in counts:
-            span = span_of(count)
-            with sqlite_ledger(count, args.dir, span) as ledger:
-                medians.append(report_breakdowns(f"SQLite file, {count:,} records over {span:,} day(s)", ledger,
-                                                 args.repeat))
+        with ExitStack() as stack:
+            ledgers = [stack.enter_context(sqlite_ledger(count, args.dir, span_of(count))) for count in counts]
+            names = [f"SQLite file, {count:,} records over {span_of(count):,} day(s)" for count in counts]
+            medians = report_breakdowns(names, ledgers, args.repeat)
         if len(medians) > 1:
             ratios(medians[0], medians[-1], f"{counts[-1]:,} / {counts[0]:,} records {layout}, median ratio")
 
@@ -360,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"{wall:,.0f} tasks/s ({cpu:,.0f} per CPU second of this process and the server's)", flush=True)
             # What autovacuum would do soon after a bulk load.
             admin.execute("VACUUM ANALYZE")
-            report_breakdowns(f"PostgreSQL, {args.pg_records:,} records over 30 days", ledger, args.repeat)
+            report_breakdowns([f"PostgreSQL, {args.pg_records:,} records over 30 days"], [ledger], args.repeat)
     print(f"\ndone {datetime.now(timezone.utc):%H:%M} UTC; load {os.getloadavg()[0]:.1f}")
 
 
