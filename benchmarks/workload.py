@@ -20,12 +20,15 @@ EXAMPLES_DIR = REPO / "examples"
 
 
 def ensure_celprice_importable() -> None:
-    """Let the benchmarks run from a checkout without installing the package."""
-    try:
-        import celprice  # noqa: F401
-    except ImportError:
+    """Import this checkout's celprice (its src/), installed or not: a
+    benchmark run from a baseline checkout, in a virtual environment where
+    another checkout is installed, measures the baseline. A celprice that
+    PYTHONPATH names wins, so that one checkout's script can time another's
+    code."""
+    named = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if not any(entry and (Path(entry) / "celprice").is_dir() for entry in named):
         sys.path.insert(0, str(REPO / "src"))
-        import celprice  # noqa: F401
+    import celprice  # noqa: F401
 
 
 def load_workload(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
