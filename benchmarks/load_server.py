@@ -14,8 +14,9 @@ Both share this machine's cores: the numbers are of this machine, at this
 moment. Each endpoint runs for at most --seconds and --max-requests.
 
 --baseline SRC starts a second server from another checkout's `src/` (say
-`git archive COMMIT src | tar -x -C /tmp/before`) on the same ledger, and
-measures each endpoint on it right before the same endpoint on this one: a
+`git archive COMMIT src | tar -x -C /tmp/before`) on a ledger of the same
+tasks made by that checkout (a --db is shared, so it must be of a schema
+version both know), and measures each endpoint on it right before the same endpoint on this one: a
 before and after in one run, so that the machine's load is shared alike.
 """
 from __future__ import annotations
@@ -85,6 +86,22 @@ def prepare(db: str) -> str:
             ledger.record_task("t", f"load-{n}", app_endpoint, at, _fees(1000 + n),
                                [{"tier": "cloud", "type": "gpu", "model": "A100", "seconds": 3}])
         return KeyStore(ledger).create("t", "load", ["billing:read"])[1]
+
+
+def _env_for(src: Path) -> dict[str, str]:
+    """What a process needs to run this script with the celprice of `src`."""
+    return {SRC_ENV: str(src), "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "benchmarks")])}
+
+
+def _prepare_with(src: Path, db: str) -> str:
+    """prepare(db) by the celprice of `src`, in a process of its own; the key."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, load_server; print(load_server.prepare(sys.argv[1]))", db],
+        env={**os.environ, **_env_for(src)}, cwd=str(ROOT / "benchmarks"), capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"preparing the ledger {db} with {src} failed:\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
 
 
 def _request(method: str, path: str, key: str, body: bytes = b"") -> bytes:
@@ -194,16 +211,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         sources = {"baseline": Path(args.baseline).resolve(), **sources}
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or f"sqlite:///{Path(tmp) / 'load.db'}"
-        key = prepare(db)
+        # Each server its own ledger, made by its own celprice: a baseline
+        # refuses a ledger of a schema version newer than it knows. --db is
+        # shared, so with --baseline it must be of a version both know.
+        if args.db:
+            dbs = dict.fromkeys(sources, args.db)
+            keys = dict.fromkeys(sources, _prepare_with(ROOT / "src", args.db))
+        else:
+            dbs = {label: f"sqlite:///{Path(tmp) / f'load-{label}.db'}" for label in sources}
+            keys = {label: _prepare_with(src, dbs[label]) for label, src in sources.items()}
         ports: dict[str, int] = {}
         pids: dict[str, int] = {}
         servers: list[subprocess.Popen[bytes]] = []
         try:
             for label, src in sources.items():
                 ports[label] = port = _free_port()
-                env = {**os.environ, SERVER_ENV: db, SRC_ENV: str(src),
-                       "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "benchmarks")])}
+                env = {**os.environ, SERVER_ENV: dbs[label], **_env_for(src)}
                 servers.append(subprocess.Popen(
                     [sys.executable, "-m", "uvicorn", "--factory", "load_server:app", "--host", "127.0.0.1",
                      "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(args.workers),
@@ -213,15 +236,19 @@ def main(argv: list[str] | None = None) -> int:
                 pids[label] = servers[-1].pid
                 _wait_up(port, servers[-1])
             endpoints = {
-                "GET /trivial": _request("GET", "/trivial", key),
-                "POST /usage/cel/evaluate": _request("POST", "/usage/cel/evaluate", key, json.dumps(EVALUATE).encode()),
-                "GET /usage/breakdown?range=30d": _request("GET", "/usage/breakdown?range=30d", key),
+                name: {label: _request(method, path, keys[label], body) for label in sources}
+                for name, (method, path, body) in {
+                    "GET /trivial": ("GET", "/trivial", b""),
+                    "POST /usage/cel/evaluate": ("POST", "/usage/cel/evaluate", json.dumps(EVALUATE).encode()),
+                    "GET /usage/breakdown?range=30d": ("GET", "/usage/breakdown?range=30d", b""),
+                }.items()
             }
             rounds: dict[str, list[dict[str, Any]]] = {}
             for _ in range(args.rounds):
                 for connections in (int(c) for c in args.connections.split(",")):
-                    for name, request in endpoints.items():
+                    for name, requests in endpoints.items():
                         for label, port in ports.items():
+                            request = requests[label]
                             asyncio.run(_run(port, request, connections, 0.5, 500))  # warm up: caches, connections
                             cpu = _cpu_seconds(pids[label])
                             result = asyncio.run(_run(port, request, connections, args.seconds, args.max_requests))
