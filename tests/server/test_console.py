@@ -71,6 +71,33 @@ def test_explain_of_a_formula_reading_fees_sees_only_the_fees_computed_before_it
     assert data["tree"]["children"][0]["value"] is False
 
 
+@pytest.mark.parametrize(
+    ("inference", "royalty", "partner"),
+    [
+        ("image_count(outputs) * prices.per_image", {"value": 40000}, {"value": 44000}),
+        # A failed fee reads as an error in `fees`, in the tree as in the fee.
+        ("prices.per_video", {"value": 0, "error": "royalty_expression: depends on inference_fee, which failed"},
+         {"value": 0, "error": "partner_expression: depends on royalty_fee, which failed"}),
+    ],
+)
+def test_explain_of_formulas_reading_earlier_fees_agrees_with_their_fees(
+    client: Client, key: str, inference: str, royalty: dict[str, Any], partner: dict[str, Any]
+) -> None:
+    pricing = {
+        **DRAFT["pricing"], "inference_expression": inference,
+        "royalty_expression": "fees.inference_fee / 10",
+        "partner_expression": "fees.royalty_fee + fees.inference_fee / 100",
+    }
+    for component, fee in (("royalty_expression", royalty), ("partner_expression", partner)):
+        data = post(client, "/usage/cel/explain", {**DRAFT, "pricing": pricing, "component": component}, key)
+        data = data.json()["data"]
+        assert data["result"] == fee
+        if "error" in fee:
+            assert "value" not in data["tree"] and "depends on" in data["tree"]["error"]
+        else:
+            assert data["tree"]["value"] == fee["value"]
+
+
 def test_explain_of_a_formula_that_does_not_compile_gives_line_column_and_caret(client: Client, key: str) -> None:
     body = {**DRAFT, "pricing": {**DRAFT["pricing"], "royalty_expression": "1 +\n  (2 *"}, "component": "royalty_expression"}
     data = post(client, "/usage/cel/explain", body, key).json()["data"]

@@ -102,7 +102,7 @@ def _where(e: CELError) -> str:
 
 def failed_fee(name: str) -> ErrorValue:
     """What a formula reads for a component that failed: an error value, so that
-    using it fails too (the engine's `fees` map, `explain_fee`'s)."""
+    using it fails too (in the engine's `fees` map, which `explain_fee` reads)."""
     return ErrorValue(CELEvaluationError(f"depends on {name}, which failed"))
 
 

@@ -57,7 +57,7 @@ def explain_request(body: dict[str, Any]) -> dict[str, Any]:
         index = FEE_FIELDS.index(component)
         part = engine.components[index]
         source, result = part.source, response[part.name]
-        tree = explain_fee(engine, act, response, index)
+        tree = explain_fee(engine, act, index)
         # The engine keeps a compile error's headline; the console shows the first problem whole.
         problems = [] if tree is not None else compile_field(component, source)[1]
     if tree is None:

@@ -304,7 +304,7 @@ def explain_task(
     act, response = reprice(engine, inputs)
     components = [
         ComponentExplanation(
-            part.name, part.field, part.source, value, response[part.name], explain_fee(engine, act, response, index)
+            part.name, part.field, part.source, value, response[part.name], explain_fee(engine, act, index)
         )
         for index, (part, value) in enumerate(zip(engine.components, recorded))
     ]
