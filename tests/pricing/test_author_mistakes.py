@@ -104,6 +104,13 @@ MISTAKES: list[tuple[str, dict[str, str], str, str]] = [
     (
         "a misspelt field of an output item",
         {"inference_expression": "sum(outputs.filter(o, o.type == 'text').map(o, o.tokns)) * prices.per_token"},
+        "check",
+        "warning: pricing.inference_expression: an output-meta item has no field 'tokns', so reading it fails "
+        "unless the app reports that key itself; did you mean 'tokens'?",
+    ),
+    (
+        "a misspelt field of an output item, when it runs",
+        {"inference_expression": "sum(outputs.filter(o, o.type == 'text').map(o, o.tokns)) * prices.per_token"},
         "inference_fee",
         "inference_expression:1:49: outputs.filter(o, o.type == \"text\")[0]: no such key: 'tokns' "
         "(did you mean 'tokens'?)",

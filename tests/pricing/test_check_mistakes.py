@@ -36,6 +36,16 @@ def warnings_of(**fields):
             "warning: pricing.royalty_expression: divides by a literal zero, so it always fails",
         ),
         (
+            {"inference_expression": "sum(outputs.map(o, o.tokns)) * prices.per_image"},
+            "warning: pricing.inference_expression: an output-meta item has no field 'tokns', so reading it fails "
+            "unless the app reports that key itself; did you mean 'tokens'?",
+        ),
+        (
+            {"royalty_expression": "size(inputs.filter(i, has(i.widht))) * 10"},
+            "warning: pricing.royalty_expression: an output-meta item has no field 'widht', so has() of it is false "
+            "unless the app reports that key itself; did you mean 'width'?",
+        ),
+        (
             {"description": "'Per image'"},
             "warning: pricing.description: the description is plain text, so it is shown with its quotes "
             "('Per image'); a CEL description starts with a double quote: \"Per image\"",
@@ -55,3 +65,7 @@ def test_correct_formulas_have_no_such_warnings():
     assert warnings_of(description="Per image, billed when it is made") == []  # plain text, no quotes
     assert warnings_of(royalty_expression="has(prices.royalty) ? prices.royalty : 0") == []
     assert warnings_of(royalty_expression="'royalty' in prices ? prices.royalty : 0") == []
+    # Fields the store's items have, and keys of an app's own, far from any of them.
+    assert warnings_of(royalty_expression="outputs[0].width + int(outputs[0].extra.steps) + int(outputs[0].quality)") == []
+    # A near miss in a map that is not an output-meta item is not one.
+    assert warnings_of(royalty_expression="int(task_inputs.widht)") == []

@@ -196,6 +196,14 @@ class CheckResult:
         t = self._types.get(id(node))
         return None if t is None else format_type(resolve(t, self._subs, DYN))
 
+    def is_record(self, node: ast.Node) -> bool:
+        """Whether the node's type is one of the environment's records (a map
+        with typed fields: its type name alone says `map(string, dyn)`)."""
+        t = self._types.get(id(node))
+        if isinstance(t, Var):
+            t = walk(t, self._subs)
+        return t is not None and is_record(t)
+
     def node_types(self) -> dict[int, str]:
         """{id(node): CEL type name} for every node, for the compiler to specialise on."""
         subs = self._subs

@@ -10,6 +10,7 @@ from .. import ast
 from .components import FEE_FIELDS, FEE_NAMES, PricingDefaults, Problem, compile_field, is_plain_text
 from ..spelling import closest
 from .messages import Message, unknown_keys
+from .meta import ITEM_KEYS
 from .reads import free_names
 from .request import OUTPUT_META_FIELDS, PRICING_FIELDS, REQUEST_FIELDS, pricing_problems
 
@@ -127,6 +128,7 @@ def _formula_warnings(pricing: Mapping[str, Any], defaults: PricingDefaults, non
             continue  # its problems are check_pricing's
         path = f"pricing.{field}"
         root = program.ast
+        checked = program.checked
         constant = _constant(root)
         if field in FEE_FIELDS and isinstance(constant, (int, float)) and constant < 0:
             found.append(
@@ -143,6 +145,18 @@ def _formula_warnings(pricing: Mapping[str, Any], defaults: PricingDefaults, non
                     found.append(
                         Message("unknown_price", f"prices has no '{node.field}', so reading it always fails{hint}", path)
                     )
+            elif isinstance(node, (ast.Select, ast.Has)) and node.field not in ITEM_KEYS:
+                # A field of an output-meta item: only a near miss of a field the
+                # store's items have is flagged, as apps may report keys of their own.
+                close = closest(node.field, ITEM_KEYS)
+                if close and checked is not None and checked.is_record(node.operand):
+                    outcome = "has() of it is false" if type(node) is ast.Has else "reading it fails"
+                    found.append(Message(
+                        "unknown_item_field",
+                        f"an output-meta item has no field '{node.field}', so {outcome} unless the app "
+                        f"reports that key itself; did you mean '{close}'?",
+                        path,
+                    ))
             elif type(node) is ast.Call and node.function in ("_/_", "_%_") and len(node.args) == 2:
                 divisor = _constant(node.args[1])
                 if isinstance(divisor, (int, float)) and not isinstance(divisor, bool) and divisor == 0:

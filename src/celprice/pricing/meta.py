@@ -16,7 +16,7 @@ from typing import Any
 
 from ..values import INT64_MAX, INT64_MIN
 
-__all__ = ["ITEM_FIELDS", "FIELD_TYPES", "RECORD_NAME", "decode_items"]
+__all__ = ["ITEM_FIELDS", "ITEM_KEYS", "FIELD_TYPES", "RECORD_NAME", "decode_items"]
 
 ITEM_FIELDS: dict[str, dict[str, str]] = {
     "text": {"tokens": "int"},
@@ -33,6 +33,9 @@ ITEM_FIELDS: dict[str, dict[str, str]] = {
     "raw": {"cost": "double"},
 }
 _DEFAULTS: dict[str, tuple[tuple[str, Any], ...]] = {"image": (("count", 1),)}
+# Every field the SDKs' item structs have: `type`, the typed ones, and the
+# free-form `extra` (the names `celprice check` suggests for a misspelt one).
+ITEM_KEYS = frozenset({"type", "extra", *(name for fields in ITEM_FIELDS.values() for name in fields)})
 
 
 def _field_types() -> dict[str, str]:
