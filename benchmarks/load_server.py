@@ -16,8 +16,9 @@ moment. Each endpoint runs for at most --seconds and --max-requests.
 --baseline SRC starts a second server from another checkout's `src/` (say
 `git archive COMMIT src | tar -x -C /tmp/before`) on a ledger of the same
 tasks made by that checkout (a --db is shared, so it must be of a schema
-version both know), and measures each endpoint on it right before the same endpoint on this one: a
-before and after in one run, so that the machine's load is shared alike.
+version both know), and measures each endpoint on it right before the same
+endpoint on this one: a before and after in one run, so that the machine's
+load is shared alike.
 """
 from __future__ import annotations
 

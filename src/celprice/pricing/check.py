@@ -137,7 +137,6 @@ def _formula_warnings(pricing: Mapping[str, Any], defaults: PricingDefaults, non
         nodes = _walk(root)
         guarded = _tested_prices(nodes)  # `has(prices.x) ? prices.x : 0` reads x only when it is there
         for node in nodes:
-            kind = type(node)
             if type(node) is ast.Select and type(node.operand) is ast.Ident and node.operand.name == "prices":
                 if node.field not in prices and node.field not in guarded:
                     close = closest(node.field, prices)

@@ -407,7 +407,7 @@ recorded: whether some other team has a task id is not this team's to learn."""
             teams = [narrow] if narrow is not None else [workspace, *members]
             rows = tx.rows(
                 sql.breakdown(len(teams), [step for step, _, _ in current], win.step),
-                [value for _, lo, hi in current for value in (win.start, win.step, *teams, lo, hi)],
+                _segment_params(teams, current, each=(win.start, win.step)),
             )
             (previous,) = tx.rows(
                 sql.window_total(len(teams), [step for step, _, _ in before]), _segment_params(teams, before)
@@ -514,10 +514,14 @@ def _segments(lo: int, hi: int, steps: list[int]) -> list[tuple[int, int, int]]:
     return [*_segments(lo, first, shorter), (step, first, last), *_segments(last, hi, shorter)]
 
 
-def _segment_params(teams: list[str], segments: list[tuple[int, int, int]]) -> list[int | str]:
+def _segment_params(
+    teams: list[str], segments: list[tuple[int, int, int]], each: tuple[int, ...] = ()
+) -> list[int | str]:
+    """The parameters of sql._segment for each segment, after `each` (what every
+    segment's part of the query takes first: a breakdown's window start and step)."""
     params: list[int | str] = []
     for _, lo, hi in segments:
-        params += (*teams, lo, hi)
+        params += (*each, *teams, lo, hi)
     return params
 
 
